@@ -1,0 +1,105 @@
+"""Composition root: builds Flask + Dash + sign-in + dependencies once; `python app.py` serves it.
+
+Only this module wires things together; nothing imports it.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import dash
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from config import Settings, SettingsError, load_settings
+from data.db import make_engine, make_session_factory
+from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+from data.migrate import upgrade
+from data.uow import SqlAlchemyUnitOfWork
+from data.warehouse import DuckDbWarehouse
+from pipelines.scheduler import start_scheduler
+from services.deps import Dependencies
+from web import auth as auth_routes
+from web import health as health_routes
+from web.guard import install_guard
+from web.identity import install_login
+from components.layout import app_layout
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("cockpit")
+
+
+def create_app(settings: Settings) -> Flask:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    uow = SqlAlchemyUnitOfWork(make_session_factory(engine))
+    if settings.demo and seed_demo(uow.session_factory, seed=settings.demo_seed, leads=settings.demo_leads):
+        log.info("demo data created (%d leads)", settings.demo_leads)
+    deps = Dependencies(settings=settings, engine=engine, uow=uow, warehouse=DuckDbWarehouse(settings.analytics_path))
+    server = _flask(settings)
+    server.extensions["cockpit"] = deps
+    install_login(server, uow)
+    csrf = CSRFProtect(server)
+    server.register_blueprint(auth_routes.bp)
+    server.register_blueprint(health_routes.bp)
+    install_guard(server)
+    _dash(server)
+    # Dash's JSON callbacks carry no form token; SameSite=Lax cookies and JSON bodies keep
+    # cross-site posts out. In Dash 4.4 its view names are its paths (DESIGN section 9).
+    for name, view in server.view_functions.items():
+        if name.startswith("/_dash"):
+            csrf.exempt(view)
+    if settings.scheduler_enabled:
+        server.extensions["scheduler"] = start_scheduler(deps)
+    return server
+
+
+def _flask(settings: Settings) -> Flask:
+    server = Flask(__name__, template_folder=str(ROOT / "web" / "templates"))
+    server.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        SESSION_COOKIE_NAME="cockpit_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    return server
+
+
+def _dash(server: Flask) -> dash.Dash:
+    dash.page_registry.clear()  # process-global: a second app in one process starts clean
+    app = dash.Dash(__name__, server=server, use_pages=True, pages_folder=str(ROOT / "pages"),
+                    assets_folder=str(ROOT / "assets"), suppress_callback_exceptions=True,
+                    title="Follow-up Cockpit", update_title=None)
+    app.layout = app_layout
+    # Take the callbacks the page modules just registered globally now, before another app could.
+    server.test_client().get("/_favicon.ico")
+    return app
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    server = create_app(settings)
+    url = f"http://{settings.host}:{settings.port}"
+    print(f"Follow-up Cockpit on {url}", flush=True)
+    if settings.demo:
+        print(f"  demo accounts: {', '.join(DEMO_ACCOUNTS)} (password '{DEMO_PASSWORD}')", flush=True)
+        print(f"  API token: {settings.api_token}   metrics token: {settings.metrics_token}", flush=True)
+    from waitress import serve
+
+    serve(server, host=settings.host, port=settings.port, threads=settings.web_threads, ident="cockpit")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

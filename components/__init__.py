@@ -1,0 +1,1 @@
+"""Dash building blocks: ids, the shell, KPI cards, tables, figures. No data access here."""

@@ -1,0 +1,42 @@
+"""The app shell: navbar with only the pages the caller may open, page headers, honest states."""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from components import ids
+
+# (path, label, page key in domain.roles.Page)
+NAV_ITEMS = (("/", "Cockpit", "cockpit"), ("/leads", "Leads", "leads"), ("/admin/users", "Users & teams", "admin_users"))
+
+
+def navbar(display_name: str, role: str, allowed: set[str]) -> dbc.Navbar:
+    links = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact", id=f"nav-{key}"))
+             for path, label, key in NAV_ITEMS if key in allowed]
+    user_menu = dbc.DropdownMenu(
+        label=f"{display_name} · {role}", align_end=True, color="light", size="sm", id="nav-user",
+        children=[dbc.DropdownMenuItem("Change password", href="/account/password", external_link=True),
+                  dbc.DropdownMenuItem(divider=True),
+                  dbc.DropdownMenuItem("Sign out", href="/logout", external_link=True, id="nav-logout")])
+    return dbc.Navbar(dbc.Container([
+        dbc.NavbarBrand([html.Span("FC", className="brand-mark me-2"), "Follow-up Cockpit"], href="/"),
+        dbc.Nav(links, navbar=True, className="me-auto"),
+        user_menu,
+    ], fluid=True), color="white", className="border-bottom shadow-sm mb-4", id=ids.NAV)
+
+
+def page_header(title: str, subtitle: str = "", right=None) -> html.Div:
+    return html.Div([
+        html.Div([html.H1(title, className="h3 mb-0"), html.Div(subtitle, className="text-secondary")]),
+        html.Div(right) if right is not None else None,
+    ], className="d-flex justify-content-between align-items-end flex-wrap gap-3 mb-4")
+
+
+def refusal(message: str = "Your role does not give access to this page.") -> dbc.Alert:
+    return dbc.Alert([html.H2("Not available", className="h5"), html.P(message, className="mb-0")],
+                     color="warning", className="refusal")
+
+
+def empty_state(title: str, hint: str) -> html.Div:
+    return html.Div([html.Div("∅", className="display-6 text-secondary"), html.H2(title, className="h5"),
+                     html.P(hint, className="text-secondary mb-0")], className="text-center py-5 empty-state")

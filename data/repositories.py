@@ -1,0 +1,153 @@
+"""Repositories: the only place that turns domain questions into ORM queries."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from data.models import Activity, AuthSession, Lead, Team, User
+from domain.roles import Scope
+
+# Sort keys a caller may ask for, mapped to columns: never format a caller's string into SQL.
+LEAD_SORT_COLUMNS = {
+    "company": Lead.company, "city": Lead.city, "business_type": Lead.business_type,
+    "status": Lead.status, "score": Lead.score, "registered_at": Lead.registered_at,
+    "next_followup_at": Lead.next_followup_at, "owner": Lead.owner_id, "id": Lead.id,
+}
+
+
+@dataclass(frozen=True)
+class LeadQuery:
+    scope: Scope
+    search: str = ""
+    status: str | None = None
+    business_type: str | None = None
+    sort_by: str = "registered_at"
+    descending: bool = True
+    offset: int = 0
+    limit: int = 25
+
+
+class SqlAlchemyUsers:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, user_id: int) -> User | None:
+        return self.session.get(User, user_id)
+
+    def by_username(self, username: str) -> User | None:
+        return self.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+
+    def list(self) -> list[User]:
+        return list(self.session.scalars(select(User).order_by(User.username)))
+
+    def add(self, user: User) -> None:
+        self.session.add(user)
+        self.session.flush()
+
+    def teams(self) -> list[Team]:
+        return list(self.session.scalars(select(Team).order_by(Team.name)))
+
+    def get_team(self, team_id: int) -> Team | None:
+        return self.session.get(Team, team_id)
+
+    def team_by_name(self, name: str) -> Team | None:
+        return self.session.scalar(select(Team).where(func.lower(Team.name) == name.lower()))
+
+    def add_team(self, team: Team) -> None:
+        self.session.add(team)
+        self.session.flush()
+
+    def team_of_users(self) -> dict[int, int | None]:
+        return dict(self.session.execute(select(User.id, User.team_id)).all())
+
+    def members(self, team_id: int | None) -> list[User]:
+        stmt = select(User).where(User.active.is_(True)).order_by(User.display_name)
+        if team_id is not None:
+            stmt = stmt.where(User.team_id == team_id)
+        return list(self.session.scalars(stmt))
+
+    # sessions: one row per signed-in browser
+    def add_session(self, row: AuthSession) -> None:
+        self.session.add(row)
+
+    def session_by_hash(self, token_hash: str) -> AuthSession | None:
+        return self.session.get(AuthSession, token_hash)
+
+    def end_session(self, token_hash: str) -> None:
+        self.session.execute(delete(AuthSession).where(AuthSession.token_hash == token_hash))
+
+    def end_sessions_of(self, user_id: int, except_hash: str | None = None) -> int:
+        stmt = delete(AuthSession).where(AuthSession.user_id == user_id)
+        if except_hash:
+            stmt = stmt.where(AuthSession.token_hash != except_hash)
+        return self.session.execute(stmt).rowcount
+
+
+def _scoped(stmt: Select, scope: Scope) -> Select:
+    if scope.user_id is not None:
+        stmt = stmt.where(Lead.owner_id == scope.user_id)
+    if scope.team_id is not None:
+        stmt = stmt.where(Lead.team_id == scope.team_id)
+    return stmt
+
+
+class SqlAlchemyLeads:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, lead: Lead) -> None:
+        self.session.add(lead)
+        self.session.flush()
+
+    def get(self, lead_id: int, scope: Scope) -> Lead | None:
+        return self.session.scalar(_scoped(select(Lead).where(Lead.id == lead_id), scope))
+
+    def page(self, q: LeadQuery) -> tuple[list[Lead], int]:
+        stmt = _scoped(select(Lead), q.scope)
+        if q.search:
+            like = f"%{q.search.lower()}%"
+            stmt = stmt.where(or_(func.lower(Lead.company).like(like), func.lower(Lead.contact_name).like(like),
+                                  func.lower(Lead.email).like(like), func.lower(Lead.city).like(like)))
+        if q.status:
+            stmt = stmt.where(Lead.status == q.status)
+        if q.business_type:
+            stmt = stmt.where(Lead.business_type == q.business_type)
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        column = LEAD_SORT_COLUMNS.get(q.sort_by, Lead.registered_at)
+        order = column.desc() if q.descending else column.asc()
+        rows = self.session.scalars(stmt.order_by(order, Lead.id.desc()).offset(q.offset).limit(q.limit))
+        return list(rows), int(total or 0)
+
+    def activities(self, lead_id: int) -> list[Activity]:
+        stmt = select(Activity).where(Activity.lead_id == lead_id).order_by(Activity.occurred_at.desc())
+        return list(self.session.scalars(stmt))
+
+    def add_activity(self, activity: Activity) -> None:
+        self.session.add(activity)
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count()).select_from(Lead)) or 0)
+
+    def status_counts(self, scope: Scope) -> dict[str, int]:
+        stmt = _scoped(select(Lead.status, func.count()).group_by(Lead.status), scope)
+        return dict(self.session.execute(stmt).all())
+
+    def activity_counts(self, scope: Scope, since: datetime, until: datetime) -> list[tuple[str, str | None, str | None, int | None, int]]:
+        """(type, outcome, followup step, owner id, count) for activities of leads in scope in [since, until)."""
+        step = Activity.details["step"].as_string()
+        stmt = (select(Activity.type, Activity.outcome, step, Lead.owner_id, func.count())
+                .join(Lead, Lead.id == Activity.lead_id)
+                .where(Activity.occurred_at >= since, Activity.occurred_at < until)
+                .group_by(Activity.type, Activity.outcome, step, Lead.owner_id))
+        return [tuple(r) for r in self.session.execute(_scoped(stmt, scope)).all()]
+
+    def due_counts(self, scope: Scope, until: datetime) -> dict[str, int]:
+        """Leads whose next follow-up falls before `until`, by the step that is next."""
+        step = func.coalesce(Lead.last_followup_step, "")
+        stmt = (select(step, func.count()).where(Lead.next_followup_at.is_not(None), Lead.next_followup_at < until)
+                .group_by(step))
+        counts = dict(self.session.execute(_scoped(stmt, scope)).all())
+        return {"T3": counts.get("", 0), "T7": counts.get("T3", 0)}

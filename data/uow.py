@@ -1,0 +1,43 @@
+"""Unit of work: one transaction, its repositories, and the events it produced (cosmicpython)."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from data.repositories import SqlAlchemyLeads, SqlAlchemyUsers
+
+
+class SqlAlchemyUnitOfWork:
+    """`with uow:` opens a transaction; `commit()` makes it durable; leaving without commit rolls back."""
+
+    def __init__(self, session_factory: sessionmaker, write: bool = True):
+        self._session_factory = session_factory
+        self._write = write
+        self.session: Session | None = None
+
+    @property
+    def session_factory(self) -> sessionmaker:
+        return self._session_factory
+
+    def __call__(self, write: bool = True) -> "SqlAlchemyUnitOfWork":
+        """A fresh unit of work of the same kind: services take a factory and open one per use case."""
+        return SqlAlchemyUnitOfWork(self._session_factory, write=write)
+
+    def __enter__(self) -> "SqlAlchemyUnitOfWork":
+        self.session = self._session_factory()
+        if self._write and self.session.get_bind().dialect.name == "sqlite":
+            self.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        self.users = SqlAlchemyUsers(self.session)
+        self.leads = SqlAlchemyLeads(self.session)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

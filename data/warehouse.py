@@ -1,0 +1,34 @@
+"""The DuckDB analytics store. Each process owns its file (DuckDB allows one writer process per file)."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+
+
+class DuckDbWarehouse:
+    def __init__(self, path: Path | str):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = duckdb.connect(self.path)
+        # Queries never read files or URLs: read_csv('/etc/passwd') and friends are refused.
+        self._conn.execute("SET enable_external_access=false")
+        self._conn.execute("SET lock_configuration=true")
+        self._lock = threading.Lock()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor for one thread; DuckDB connections are not safe to share across threads."""
+        with self._lock:
+            return self._conn.cursor()
+
+    def ping(self) -> None:
+        cur = self.cursor()
+        try:
+            cur.execute("SELECT 1").fetchone()
+        finally:
+            cur.close()
+
+    def close(self) -> None:
+        self._conn.close()

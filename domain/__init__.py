@@ -1,0 +1,1 @@
+"""The rules of Follow-up Cockpit: standard library only, no I/O."""

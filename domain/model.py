@@ -1,0 +1,67 @@
+"""Leads, activities and customers: the vocabulary every layer shares."""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class BusinessType(str, Enum):
+    RESTAURANT = "RESTAURANT"
+    HOTEL = "HOTEL"
+    CANTEEN = "CANTEEN"
+    CATERING = "CATERING"
+    OTHER = "OTHER"
+
+
+class LeadStatus(str, Enum):
+    REGISTERED = "REGISTERED"
+    ACTIVE = "ACTIVE"
+    REMINDER = "REMINDER"
+    QUALIFIED = "QUALIFIED"
+    CONVERTED = "CONVERTED"
+    LOST = "LOST"
+
+
+class ActivityType(str, Enum):
+    EMAIL = "EMAIL"
+    CALL = "CALL"
+    MEETING = "MEETING"
+    SAMPLE_SENT = "SAMPLE_SENT"
+    ORDER = "ORDER"
+    NOTE = "NOTE"
+    FOLLOW_UP = "FOLLOW_UP"
+    REPLY = "REPLY"
+    CONVERSION = "CONVERSION"
+    TASK = "TASK"
+
+
+class Outcome(str, Enum):
+    POSITIVE = "POSITIVE"
+    NEUTRAL = "NEUTRAL"
+    NEGATIVE = "NEGATIVE"
+    OUT_OF_OFFICE = "OUT_OF_OFFICE"
+    UNSUBSCRIBE = "UNSUBSCRIBE"
+
+
+class FollowUpStep(str, Enum):
+    T3 = "T3"
+    T7 = "T7"
+
+
+# Contact that counts as real progress: it pauses the automated follow-up (DESIGN section 3).
+MEANINGFUL_CONTACT = frozenset(
+    {ActivityType.EMAIL, ActivityType.CALL, ActivityType.MEETING, ActivityType.SAMPLE_SENT, ActivityType.ORDER}
+)
+
+# Statuses in which the automation has nothing left to do.
+CLOSED_STATUSES = frozenset({LeadStatus.CONVERTED, LeadStatus.LOST})
+
+
+def followup_state(status: str, last_step: str | None) -> str:
+    """A one-word summary of where a lead stands in its sequence, for tables and filters."""
+    if status in (LeadStatus.CONVERTED, LeadStatus.LOST):
+        return "closed"
+    if last_step == FollowUpStep.T7:
+        return "T+7 sent"
+    if last_step == FollowUpStep.T3:
+        return "T+3 sent"
+    return "awaiting T+3"

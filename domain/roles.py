@@ -1,0 +1,97 @@
+"""Roles, what each may open, and the scope of data a caller may see.
+
+The scope is decided here, on the server, for every request and every callback; the user interface
+only hides what this already refuses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Role(str, Enum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    SALES = "sales"
+    ANALYST = "analyst"
+    VIEWER = "viewer"
+
+
+class Forbidden(Exception):
+    """The caller's role does not allow this; entrypoints answer 403 or render a refusal."""
+
+
+class Page(str, Enum):
+    COCKPIT = "cockpit"
+    LEADS = "leads"
+    ADMIN_USERS = "admin_users"
+    ACCOUNT = "account"
+
+
+PAGE_ROLES: dict[Page, frozenset[Role]] = {
+    Page.COCKPIT: frozenset(Role),
+    Page.LEADS: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.ANALYST}),
+    Page.ADMIN_USERS: frozenset({Role.ADMIN}),
+    Page.ACCOUNT: frozenset(Role),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is calling: the signed-in user as the services see them."""
+
+    user_id: int
+    username: str
+    role: Role
+    team_id: int | None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a query may touch: every team (team_id and user_id None), one team, or one user."""
+
+    team_id: int | None = None
+    user_id: int | None = None
+
+    @property
+    def everything(self) -> bool:
+        return self.team_id is None and self.user_id is None
+
+
+def may_open(actor: Actor, page: Page) -> bool:
+    return actor.role in PAGE_ROLES[page]
+
+
+def require(actor: Actor, page: Page) -> None:
+    if not may_open(actor, page):
+        raise Forbidden(f"role {actor.role.value} may not open {page.value}")
+
+
+def scope_for(actor: Actor, team_id: int | None = None, user_id: int | None = None,
+              member_team_of: dict[int, int | None] | None = None) -> Scope:
+    """Narrow the requested scope to what the actor may see.
+
+    `member_team_of` maps user ids to their team so a manager can drill into a member of their own
+    team only. A request for something outside the actor's reach collapses to the actor's own
+    scope rather than failing, so a replayed callback with foreign ids yields nothing foreign.
+    """
+    member_team_of = member_team_of or {}
+    if actor.role == Role.SALES:
+        return Scope(team_id=actor.team_id, user_id=actor.user_id)
+    if actor.role == Role.MANAGER:
+        if user_id is not None and actor.team_id is not None and member_team_of.get(user_id) == actor.team_id:
+            return Scope(team_id=actor.team_id, user_id=user_id)
+        return Scope(team_id=actor.team_id if actor.team_id is not None else -1)
+    # admin, analyst, viewer: anything they ask for
+    if user_id is not None:
+        return Scope(team_id=member_team_of.get(user_id, team_id), user_id=user_id)
+    return Scope(team_id=team_id)
+
+
+def sees_lead_rows(actor: Actor) -> bool:
+    """Viewers read aggregates only; everyone else may list the leads in their scope."""
+    return actor.role != Role.VIEWER
+
+
+def may_edit_leads(actor: Actor) -> bool:
+    return actor.role in (Role.ADMIN, Role.MANAGER, Role.SALES)

@@ -1,0 +1,1 @@
+"""Dash pages. Each registers itself; layouts are functions; callbacks read, call one service, render."""

@@ -1,0 +1,1 @@
+"""Event distribution and jobs: catalog, outbox relay, consumers, sinks, the scheduler."""

@@ -1,0 +1,1 @@
+"""Use cases and read models. Each takes its dependencies (unit of work, clock) as parameters."""

@@ -1,0 +1,78 @@
+"""Shared fixtures: settings on a temporary folder, a fresh app per test, a live server, PostgreSQL."""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from config import load_settings  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def make_settings(tmp_path: Path, **overrides):
+    base = {"var_dir": tmp_path, "database_url": f"sqlite:///{tmp_path / 'cockpit.db'}",
+            "analytics_path": tmp_path / "analytics.duckdb", "secret_key": "test-secret-key-0123456789",
+            "demo": True, "demo_leads": 300, "api_token": "test-token", "metrics_token": "test-metrics",
+            "mail_dir": tmp_path / "mail"}
+    base.update(overrides)
+    return load_settings(environ={}, overrides=base)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def app(settings):
+    from app import create_app
+
+    server = create_app(settings)
+    yield server
+    server.extensions["cockpit"].warehouse.close()
+    server.extensions["cockpit"].engine.dispose()
+
+
+class LiveServer:
+    """The app served by waitress on a free loopback port, in a background thread."""
+
+    def __init__(self, app):
+        from waitress.server import create_server
+
+        self._server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="test")
+        self.url = f"http://127.0.0.1:{self._server.effective_port}"
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+
+    def close(self):
+        self._server.close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app):
+    server = LiveServer(app)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards. Never skipped: the
+    server runs on every machine of this project and on CI."""
+    name = f"fc_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

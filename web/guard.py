@@ -1,0 +1,31 @@
+"""Refuse anonymous callers before a request reaches Dash or any route (DESIGN section 9).
+
+Pages redirect to /login; API and Dash callback requests get 401 with a problem body, because a
+redirect would be meaningless to a fetch() call.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import g, redirect, request
+from flask_login import current_user
+
+from web.problem import problem
+
+PUBLIC_PREFIXES = ("/login", "/healthz", "/assets/", "/_dash-component-suites/", "/_favicon.ico",
+                   "/unsubscribe", "/webhooks/")
+MACHINE_PREFIXES = ("/_dash", "/_reload-hash", "/api/", "/stream/", "/export/")
+
+
+def install_guard(server) -> None:
+    @server.before_request
+    def _refuse_anonymous():
+        path = request.path
+        if current_user.is_authenticated:
+            g.actor, g.display_name = current_user.actor, current_user.display_name
+            return None
+        if path.startswith(PUBLIC_PREFIXES):
+            return None
+        if path.startswith(MACHINE_PREFIXES) or request.method != "GET":
+            return problem(401, "Unauthorized", "Sign in first.")
+        return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/?=&')}")

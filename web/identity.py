@@ -1,0 +1,43 @@
+"""Flask-Login glue: the cookie carries a session token; the token row decides whether it still counts."""
+from __future__ import annotations
+
+from flask import current_app, has_request_context
+from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
+
+from domain.roles import Actor
+from services import auth
+
+
+class SessionUser(UserMixin):
+    def __init__(self, actor: Actor, display_name: str, token: str):
+        self.actor = actor
+        self.display_name = display_name
+        self.token = token
+
+    def get_id(self) -> str:
+        return self.token
+
+
+def install_login(server, uow) -> LoginManager:
+    manager = LoginManager(server)
+    manager.login_view = "auth.login"
+    manager.session_protection = "basic"
+
+    @manager.user_loader
+    def _load(token: str):
+        found = auth.actor_for_session(uow, token)
+        return SessionUser(found[0], found[1], token) if found else None
+
+    return manager
+
+
+def current_actor() -> Actor | None:
+    """The signed-in caller as the services see them, or None for an anonymous request."""
+    if not has_request_context() or isinstance(current_user, AnonymousUserMixin):
+        return None
+    return current_user.actor if current_user.is_authenticated else None
+
+
+def cockpit_services():
+    """The dependencies app.py built once for this server."""
+    return current_app.extensions["cockpit"]
