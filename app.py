@@ -8,17 +8,31 @@ import logging
 import sys
 from pathlib import Path
 
-import dash
-from flask import Flask
+from config import Settings, SettingsError, load_settings
+
+
+def _exit_on_bad_settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    _exit_on_bad_settings()  # before the heavy imports below: a wrong value fails in milliseconds
+
+import dash  # noqa: E402
+from flask import Flask  # noqa: E402
 from flask_wtf.csrf import CSRFProtect
 
-from config import Settings, SettingsError, load_settings
 from data.db import make_engine, make_session_factory
 from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from data.migrate import upgrade
 from data.uow import SqlAlchemyUnitOfWork
 from data.warehouse import DuckDbWarehouse
 from pipelines.scheduler import start_scheduler
+from services.auth import hash_password
 from services.deps import Dependencies
 from web import auth as auth_routes
 from web import health as health_routes
@@ -34,7 +48,8 @@ def create_app(settings: Settings) -> Flask:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     uow = SqlAlchemyUnitOfWork(make_session_factory(engine))
-    if settings.demo and seed_demo(uow.session_factory, seed=settings.demo_seed, leads=settings.demo_leads):
+    if settings.demo and seed_demo(uow.session_factory, hash_password=hash_password, seed=settings.demo_seed,
+                                   leads=settings.demo_leads):
         log.info("demo data created (%d leads)", settings.demo_leads)
     deps = Dependencies(settings=settings, engine=engine, uow=uow, warehouse=DuckDbWarehouse(settings.analytics_path))
     server = _flask(settings)
@@ -84,11 +99,7 @@ def _dash(server: Flask) -> dash.Dash:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
+    settings = _exit_on_bad_settings()
     server = create_app(settings)
     url = f"http://{settings.host}:{settings.port}"
     print(f"Follow-up Cockpit on {url}", flush=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, text
@@ -18,7 +19,6 @@ from data.models import Activity, ConversionRule, Customer, EmailTemplate, Lead,
 from domain.model import ActivityType as A
 from domain.model import FollowUpStep, LeadStatus, Outcome
 from domain.roles import Role
-from services.auth import hash_password
 
 DEMO_PASSWORD = "demo"
 DEMO_ACCOUNTS = ("admin", "manager", "sales", "sales2", "analyst", "viewer")
@@ -30,8 +30,11 @@ UTC = timezone.utc
 _STEPS = ((FollowUpStep.T3, 3, "sample-request"), (FollowUpStep.T7, 7, "bulk-offer"))
 
 
-def seed_demo(session_factory, *, seed: int = 42, leads: int = 2000, now: datetime | None = None) -> bool:
-    """Fill an EMPTY database with demo data; returns False (and writes nothing) when any user exists already."""
+def seed_demo(session_factory, *, hash_password: Callable[[str], str], seed: int = 42, leads: int = 2000,
+              now: datetime | None = None) -> bool:
+    """Fill an EMPTY database with demo data; returns False (and writes nothing) when any user exists already.
+
+    `hash_password` comes from the caller (services.auth) so the data layer never imports services."""
     if now is not None and now.tzinfo is None:
         raise ValueError("now must be timezone-aware")  # astimezone would silently take it as local time
     now = (now or datetime.now(UTC)).astimezone(UTC)
@@ -39,7 +42,7 @@ def seed_demo(session_factory, *, seed: int = 42, leads: int = 2000, now: dateti
         _lock(session)
         if session.scalar(select(User.id).limit(1)) is not None:
             return False
-        _fill(session, random.Random(seed), leads, now)
+        _fill(session, random.Random(seed), leads, now, hash_password(DEMO_PASSWORD))
         session.commit()  # leaving the block without this rolls everything back
     return True
 
@@ -53,11 +56,11 @@ def _lock(session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(727002)"))
 
 
-def _fill(session, rng: random.Random, leads: int, now: datetime) -> None:
+def _fill(session, rng: random.Random, leads: int, now: datetime, password_hash: str) -> None:
     teams = {name: Team(name=name, created_at=now - timedelta(days=400)) for name in ("Nord", "Süd")}
     session.add_all(teams.values())
     session.flush()
-    users = _users(teams, now)
+    users = _users(teams, now, password_hash)
     session.add_all(users.values())
     session.flush()
     rule = ConversionRule(**V.EXAMPLE_RULE, created_at=now - timedelta(days=60), updated_at=now - timedelta(days=60))
@@ -97,8 +100,8 @@ def _columns(row) -> dict:
     return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key != "id"}
 
 
-def _users(teams: dict[str, Team], now: datetime) -> dict[str, User]:
-    password_hash = hash_password(DEMO_PASSWORD)  # argon2 is slow by design: hash once, share it
+def _users(teams: dict[str, Team], now: datetime, password_hash: str) -> dict[str, User]:
+    # argon2 is slow by design: one hash, shared by every demo account
     return {username: User(username=username, display_name=name, email=f"{username}@{DEMO_EMAIL_DOMAIN}",
                            password_hash=password_hash, role=Role(role).value, active=True,
                            team_id=teams[team].id if team else None, created_at=now - timedelta(days=365))

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from data.db import make_engine, make_session_factory
 from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from data.migrate import upgrade
+from services.auth import hash_password
 from data.models import (Activity, ConversionRule, Customer, EmailTemplate, EventRecord, Lead, Team,
                          User)
 
@@ -27,7 +28,7 @@ def fresh_db(directory):
 
 def seeded(directory, **kwargs):
     factory = fresh_db(directory)
-    assert seed_demo(factory, **{"seed": 42, "leads": SMALL, "now": NOW, **kwargs}) is True
+    assert seed_demo(factory, hash_password=hash_password, **{"seed": 42, "leads": SMALL, "now": NOW, **kwargs}) is True
     return factory
 
 
@@ -71,7 +72,7 @@ def test_the_same_seed_gives_the_same_data(demo, tmp_path):
 
 def test_seeding_a_filled_database_does_nothing(demo):
     before = counts(demo)
-    assert seed_demo(demo, seed=7, leads=50, now=NOW) is False
+    assert seed_demo(demo, hash_password=hash_password, seed=7, leads=50, now=NOW) is False
     assert counts(demo) == before
     assert before["events"] == 0  # the event log belongs to the event producers, not to the demo
 
@@ -129,7 +130,7 @@ def test_over_a_weekend_something_is_still_due(tmp_path):
 
 def test_the_default_size_is_seeded(tmp_path):
     factory = fresh_db(tmp_path)
-    assert seed_demo(factory, now=NOW) is True
+    assert seed_demo(factory, hash_password=hash_password, now=NOW) is True
     with factory() as s:
         assert s.scalar(select(func.count()).select_from(Lead)) == 2000
         recent = NOW - timedelta(days=14)

@@ -1,0 +1,66 @@
+"""Browser fixtures: one live server and one headless Chromium per test module, driven by selenium.
+
+Chromium is started with flags that keep it off the network (this machine has none, and Chromium
+otherwise stalls on background connections) and with a fresh profile in a temporary folder.
+Passing the chromedriver path to Service keeps selenium-manager from trying to download anything.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from tests.conftest import LiveServer, make_settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SHOTS_DIR = Path("/tmp/e2e-shots")
+FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--window-size=1400,1000")
+
+
+@pytest.fixture(scope="module")
+def cockpit(tmp_path_factory):
+    """The app with demo data behind a real HTTP server; built once per module (it takes a while)."""
+    from app import create_app
+
+    app = create_app(make_settings(tmp_path_factory.mktemp("e2e-app")))
+    live = LiveServer(app)
+    yield live, app
+    live.close()
+    app.extensions["cockpit"].warehouse.close()
+    app.extensions["cockpit"].engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def base_url(cockpit):
+    return cockpit[0].url
+
+
+@pytest.fixture(scope="module")
+def session_factory(cockpit):
+    return cockpit[1].extensions["cockpit"].uow.session_factory
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(120)
+    driver.set_script_timeout(60)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture(scope="session")
+def shots_dir():
+    SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    return SHOTS_DIR

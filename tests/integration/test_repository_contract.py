@@ -1,0 +1,130 @@
+"""One contract for the schema, migrations and repositories, run on SQLite and on PostgreSQL."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+
+from data.db import make_engine, make_session_factory
+from data.migrate import downgrade, upgrade
+from data.models import AuthSession, Base, EventRecord, Lead, Team, User
+from data.repositories import LeadQuery
+from data.uow import SqlAlchemyUnitOfWork
+from domain.roles import Scope
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+
+
+class RepositoryContract:
+    """Subclasses provide `engine`; every test here must pass on each backend."""
+
+    @pytest.fixture
+    def uow(self, engine):
+        upgrade(engine)
+        return SqlAlchemyUnitOfWork(make_session_factory(engine))
+
+    def _team_and_users(self, uow):
+        with uow() as tx:
+            nord, sued = Team(name="Nord", created_at=T0), Team(name="Süd", created_at=T0)
+            tx.users.add_team(nord)
+            tx.users.add_team(sued)
+            anna = User(username="anna", display_name="Anna", password_hash="x", role="sales", team_id=nord.id, created_at=T0)
+            ben = User(username="ben", display_name="Ben", password_hash="x", role="sales", team_id=sued.id, created_at=T0)
+            tx.users.add(anna)
+            tx.users.add(ben)
+            tx.commit()
+            return nord.id, sued.id, anna.id, ben.id
+
+    def _lead(self, n, owner, team, **kw):
+        return Lead(company=f"Gasthaus {n:03d}", contact_name=f"Kontakt {n}", email=f"l{n}@x.example", business_type="HOTEL",
+                    city="Köln" if n % 2 else "Wien", owner_id=owner, team_id=team, status="ACTIVE", score=n,
+                    registered_at=T0 + timedelta(hours=n), updated_at=T0, **kw)
+
+    def test_migrations_create_every_table_and_downgrade_removes_them(self, engine):
+        upgrade(engine)
+        tables = set(inspect(engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+        downgrade(engine)
+        assert not set(Base.metadata.tables) & set(inspect(engine).get_table_names())
+        upgrade(engine)
+        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+
+    def test_usernames_are_unique_and_found_case_insensitively(self, uow):
+        self._team_and_users(uow)
+        with uow(write=False) as tx:
+            assert tx.users.by_username("ANNA").display_name == "Anna"
+        with uow() as tx, pytest.raises(IntegrityError):
+            tx.users.add(User(username="anna", display_name="Other", password_hash="x", role="viewer", created_at=T0))
+
+    def test_times_come_back_aware_and_in_utc(self, uow):
+        _n, _s, anna, _b = self._team_and_users(uow)
+        local = datetime(2026, 11, 2, 10, 30, tzinfo=timezone(timedelta(hours=1)))
+        with uow() as tx:
+            tx.leads.add(self._lead(1, anna, None, sample_delivered_at=local))
+            tx.commit()
+        with uow(write=False) as tx:
+            lead, = tx.leads.page(LeadQuery(scope=Scope()))[0]
+            assert lead.sample_delivered_at == local and lead.sample_delivered_at.utcoffset() == timedelta(0)
+
+    def test_lead_pages_respect_scope_search_sort_and_paging(self, uow):
+        nord, sued, anna, ben = self._team_and_users(uow)
+        with uow() as tx:
+            for n in range(30):
+                tx.leads.add(self._lead(n, anna if n < 20 else ben, nord if n < 20 else sued))
+            tx.commit()
+        with uow(write=False) as tx:
+            rows, total = tx.leads.page(LeadQuery(scope=Scope(team_id=nord, user_id=anna), limit=5, offset=5,
+                                                  sort_by="score", descending=False))
+            assert total == 20 and [r.score for r in rows] == [5, 6, 7, 8, 9]
+            rows, total = tx.leads.page(LeadQuery(scope=Scope(team_id=sued), search="wien"))
+            assert total == 5 and all(r.owner_id == ben and r.city == "Wien" for r in rows)
+            assert tx.leads.get(rows[0].id, Scope(team_id=nord)) is None
+            assert tx.leads.status_counts(Scope()) == {"ACTIVE": 30}
+
+    def test_ending_sessions_keeps_the_one_asked_for(self, uow):
+        _n, _s, anna, _b = self._team_and_users(uow)
+        with uow() as tx:
+            for h in ("a" * 64, "b" * 64, "c" * 64):
+                tx.users.add_session(AuthSession(token_hash=h, user_id=anna, created_at=T0, last_seen_at=T0))
+            tx.commit()
+        with uow() as tx:
+            assert tx.users.end_sessions_of(anna, except_hash="b" * 64) == 2
+            tx.commit()
+        with uow(write=False) as tx:
+            assert tx.users.session_by_hash("b" * 64) and tx.users.session_by_hash("a" * 64) is None
+
+    def test_an_event_source_and_id_are_unique(self, uow):
+        def event():
+            return EventRecord(id="e1", source="/crm", type="com.freshplan.lead.registered.v1", time=T0,
+                               idempotency_key="k", data={}, recorded_at=T0)
+        with uow() as tx:
+            tx.session.add(event())
+            tx.commit()
+        with uow() as tx, pytest.raises(IntegrityError):
+            tx.session.add(event())
+            tx.session.flush()
+
+    def test_rolled_back_work_leaves_nothing(self, uow):
+        with uow() as tx:
+            tx.users.add_team(Team(name="Ghost", created_at=T0))
+        with uow(write=False) as tx:
+            assert tx.users.team_by_name("Ghost") is None
+
+
+class TestSqlite(RepositoryContract):
+    @pytest.fixture
+    def engine(self, tmp_path):
+        engine = make_engine(f"sqlite:///{tmp_path / 'contract.db'}")
+        yield engine
+        engine.dispose()
+
+
+@pytest.mark.postgres
+class TestPostgres(RepositoryContract):
+    @pytest.fixture
+    def engine(self, pg_url):
+        engine = make_engine(pg_url)
+        yield engine
+        engine.dispose()
