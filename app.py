@@ -35,9 +35,11 @@ from pipelines.scheduler import start_scheduler
 from services.auth import hash_password
 from services.deps import Dependencies
 from web import auth as auth_routes
+from web import events_api
 from web import health as health_routes
 from web.guard import install_guard
 from web.identity import install_login
+from web.problem import install_problem_handlers
 from components.layout import app_layout
 
 ROOT = Path(__file__).resolve().parent
@@ -58,10 +60,13 @@ def create_app(settings: Settings) -> Flask:
     csrf = CSRFProtect(server)
     server.register_blueprint(auth_routes.bp)
     server.register_blueprint(health_routes.bp)
+    server.register_blueprint(events_api.bp)
+    install_problem_handlers(server)
     install_guard(server)
     _dash(server)
     # Dash's JSON callbacks carry no form token; SameSite=Lax cookies and JSON bodies keep
     # cross-site posts out. In Dash 4.4 its view names are its paths (DESIGN section 9).
+    csrf.exempt(events_api.bp)  # machine-to-machine: Bearer token, no browser session
     for name, view in server.view_functions.items():
         if name.startswith("/_dash"):
             csrf.exempt(view)

@@ -173,11 +173,17 @@ class EventRecord(Base):
     recorded_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Extension attributes other than idempotencykey, kept so the event is re-served as it came.
+    extensions: Mapped[dict | None] = mapped_column(JSON)
+    # sha256 of the canonical event: a repeated (source, id) with other content is a conflict.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (
         UniqueConstraint("source", "id", name="uq_events_source_id"),
+        Index("ix_events_subject_seq", "subject", "seq"),
         Index("ix_events_undelivered", "delivered_at", "seq"),
         Index("ix_events_type_time", "type", "time"),
-        Index("ix_events_subject", "subject"),
     )
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.events import SqlAlchemyEvents, SqlAlchemyInbox
 from data.repositories import SqlAlchemyLeads, SqlAlchemyUsers
 
 
@@ -28,6 +29,8 @@ class SqlAlchemyUnitOfWork:
             self.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         self.users = SqlAlchemyUsers(self.session)
         self.leads = SqlAlchemyLeads(self.session)
+        self.events = SqlAlchemyEvents(self.session)
+        self.inbox = SqlAlchemyInbox(self.session)
         return self
 
     def __exit__(self, *exc) -> None:

@@ -13,3 +13,15 @@ def problem(status: int, title: str, detail: str = "", **extra) -> Response:
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response
+
+
+def install_problem_handlers(server) -> None:
+    """API callers get JSON problems for HTTP errors too (413 above MAX_CONTENT_LENGTH, 404, 405)."""
+    from flask import request
+    from werkzeug.exceptions import HTTPException
+
+    @server.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            return problem(exc.code or 500, exc.name, exc.description or "")
+        return exc

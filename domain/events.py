@@ -1,0 +1,95 @@
+"""Event types: names, versions, meanings and the JSON schema of each type's `data` (DESIGN section 4).
+
+Plain data and pure functions only; the catalog (pipelines/catalog) adds producers and consumers and
+serves it, the outbox (services/outbox) validates against it.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+PREFIX = "com.freshplan."
+STEPS = ["T3", "T7"]
+BUSINESS_TYPES = ["RESTAURANT", "HOTEL", "CANTEEN", "CATERING", "OTHER"]
+STATUSES = ["REGISTERED", "ACTIVE", "REMINDER", "QUALIFIED", "CONVERTED", "LOST"]
+LABELS = ["POSITIVE", "NEUTRAL", "NEGATIVE", "OUT_OF_OFFICE", "UNSUBSCRIBE"]
+
+
+def _obj(required: dict, optional: dict | None = None) -> dict:
+    props = {**required, **(optional or {})}
+    return {"type": "object", "properties": props, "required": sorted(required), "additionalProperties": True}
+
+
+ID = {"type": "integer", "minimum": 1}
+TEXT = {"type": "string", "minLength": 1, "maxLength": 500}
+OPT_TEXT = {"type": ["string", "null"], "maxLength": 500}
+TIME = {"type": "string", "format": "date-time"}
+EMAIL = {"type": "string", "format": "email", "maxLength": 254}
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str  # e.g. "followup.sent"
+    version: int
+    meaning: str
+    schema: dict
+    external: bool = False  # accepted from other systems through POST /api/events
+    family: str = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "family", self.name.split(".")[0])
+
+    @property
+    def type(self) -> str:
+        return f"{PREFIX}{self.name}.v{self.version}"
+
+
+def _t(name, meaning, schema, external=False, version=1):
+    return EventType(name, version, meaning, schema, external)
+
+
+LEAD = {"lead_id": ID}
+STEP = {"step": {"enum": STEPS}}
+EVENT_TYPES: tuple[EventType, ...] = (
+    _t("lead.registered", "A lead was registered (in the cockpit or by another system).",
+       _obj({"company": TEXT, "business_type": {"enum": BUSINESS_TYPES}, "registered_at": TIME},
+            {"lead_id": ID, "email": EMAIL, "contact_name": OPT_TEXT, "city": OPT_TEXT, "owner": OPT_TEXT,
+             "external_id": OPT_TEXT, "email_consent": {"type": "boolean"}}), external=True),
+    _t("lead.sample_delivered", "The sample box reached the lead; the follow-up clock starts.",
+       _obj({"delivered_at": TIME}, {**LEAD, "external_id": OPT_TEXT, "email": EMAIL}), external=True),
+    _t("lead.status_changed", "A lead moved from one status to another.",
+       _obj({**LEAD, "from": {"enum": STATUSES}, "to": {"enum": STATUSES}}, {"reason": OPT_TEXT})),
+    _t("followup.scheduled", "A follow-up step was planned for a time in the lead's business hours.",
+       _obj({**LEAD, **STEP, "due_at": TIME})),
+    _t("followup.sent", "A follow-up mail was handed to the email core and sent.",
+       _obj({**LEAD, **STEP, "sent_at": TIME}, {"template": OPT_TEXT, "variant": OPT_TEXT, "message_id": OPT_TEXT})),
+    _t("followup.skipped", "A due step was not sent, and why.",
+       _obj({**LEAD, **STEP, "reason": TEXT})),
+    _t("followup.failed", "Sending a follow-up failed.",
+       _obj({**LEAD, **STEP, "reason": TEXT}, {"attempt": {"type": "integer"}})),
+    _t("followup.replied", "A lead answered a follow-up.",
+       _obj({"replied_at": TIME}, {**LEAD, "email": EMAIL, "step": {"enum": STEPS + [None]},
+                                   "text": {"type": "string", "maxLength": 20000},
+                                   "label": {"enum": LABELS + [None]}, "confidence": {"type": ["number", "null"]}}),
+       external=True),
+    _t("followup.processed", "One follow-up run finished: how many were sent, skipped and failed.",
+       _obj({"run_id": TEXT, "sent": {"type": "integer"}, "skipped": {"type": "integer"},
+             "failed": {"type": "integer"}, "started_at": TIME, "finished_at": TIME})),
+    _t("email.sent", "The email core handed a mail to a provider.",
+       _obj({"message_id": TEXT, "provider": TEXT, "sent_at": TIME}, {**LEAD})),
+    _t("email.bounced", "A provider reported a bounce; the address is suppressed.",
+       _obj({"email": EMAIL, "bounced_at": TIME}, {"message_id": OPT_TEXT, "kind": OPT_TEXT})),
+    _t("email.unsubscribed", "An address unsubscribed or complained; it is suppressed.",
+       _obj({"email": EMAIL, "unsubscribed_at": TIME}, {"lead_id": ID, "via": OPT_TEXT})),
+    _t("customer.converted", "A lead became a customer.",
+       _obj({**LEAD, "customer_id": ID, "converted_at": TIME}, {"rule": OPT_TEXT, "by": OPT_TEXT})),
+    _t("customer.conversion_rejected", "A positive reply did not convert the lead, and why.",
+       _obj({**LEAD, "reasons": {"type": "array", "items": {"type": "string"}}}, {"rule": OPT_TEXT})),
+)
+BY_TYPE: dict[str, EventType] = {e.type: e for e in EVENT_TYPES}
+
+
+def idempotency_key(*facts: object) -> str:
+    """A deterministic key from the business facts of an occurrence: the same facts, the same key."""
+    joined = "\x1f".join("" if f is None else str(f) for f in facts)
+    return hashlib.sha256(joined.encode()).hexdigest()[:32]

@@ -1,0 +1,67 @@
+"""Writing events: validated against the catalog, stored in the caller's transaction (the outbox)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from data.models import EventRecord
+from domain.cloudevents import KEY, CloudEvent, InvalidEvent, parse_time
+from domain.events import BY_TYPE, EVENT_TYPES, EventType, idempotency_key
+
+SOURCE_PREFIX = "/followup-cockpit/"
+_formats = FormatChecker()
+
+
+@_formats.checks("date-time", raises=InvalidEvent)
+def _is_datetime(value) -> bool:
+    return not isinstance(value, str) or parse_time(value) is not None
+
+
+_VALIDATORS = {e.type: Draft202012Validator(e.schema, format_checker=_formats) for e in EVENT_TYPES}
+
+
+def event_type(type_: str) -> EventType:
+    found = BY_TYPE.get(type_)
+    if found is None:
+        raise InvalidEvent("type", f"{type_!r} is not in the event catalog (GET /api/events/catalog)")
+    return found
+
+
+def check_data(type_: str, data: object) -> None:
+    """Raise InvalidEvent naming the first field of `data` that breaks the type's schema."""
+    error = next(iter(sorted(_VALIDATORS[event_type(type_).type].iter_errors(data), key=str)), None)
+    if error is not None:
+        where = "data" + "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise InvalidEvent(where, error.message)
+
+
+def content_hash(event: CloudEvent) -> str:
+    return hashlib.sha256(json.dumps(event.to_json(), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def to_record(event: CloudEvent, recorded_at: datetime) -> EventRecord:
+    return EventRecord(id=event.id, source=event.source, type=event.type, subject=event.subject, time=event.time or recorded_at,
+                       idempotency_key=event.idempotencykey, datacontenttype=event.datacontenttype, data=event.data,
+                       extensions=event.extensions or None, content_hash=content_hash(event), recorded_at=recorded_at)
+
+
+def from_record(r: EventRecord) -> CloudEvent:
+    return CloudEvent(id=r.id, source=r.source, type=r.type, time=r.time, data=r.data, subject=r.subject,
+                      datacontenttype=r.datacontenttype, idempotencykey=r.idempotency_key, extensions=r.extensions or {})
+
+
+def publish(tx, type_: str, *, producer: str, subject: str | None, data: dict, facts: tuple, time: datetime) -> CloudEvent:
+    """Record an event in the transaction `tx` is in. The id is the idempotency key of the business
+    facts, so producing the same occurrence twice logs it once."""
+    check_data(type_, data)
+    key = idempotency_key(type_, *facts)
+    event = CloudEvent(id=key, source=SOURCE_PREFIX + producer, type=type_, time=time, data=data, subject=subject,
+                       idempotencykey=key)
+    tx.events.add(to_record(event, time))
+    return event
+
+
+__all__ = ["KEY", "publish", "check_data", "event_type", "to_record", "from_record", "content_hash"]
