@@ -31,6 +31,8 @@ from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from data.migrate import upgrade
 from data.uow import SqlAlchemyUnitOfWork
 from data.warehouse import DuckDbWarehouse
+from pipelines.consumers.lead_state import LeadStateConsumer
+from pipelines.relay import Relay
 from pipelines.scheduler import start_scheduler
 from services.auth import hash_password
 from services.deps import Dependencies
@@ -70,6 +72,9 @@ def create_app(settings: Settings) -> Flask:
     for name, view in server.view_functions.items():
         if name.startswith("/_dash"):
             csrf.exempt(view)
+    relay = Relay(uow, consumers=[LeadStateConsumer()], clock=deps.clock)
+    uow.on_events_committed(relay.wake)
+    server.extensions["relay"] = relay.start() if settings.relay_enabled else relay
     if settings.scheduler_enabled:
         server.extensions["scheduler"] = start_scheduler(deps)
     return server

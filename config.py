@@ -35,6 +35,7 @@ class Settings:
     api_token: str = ""
     metrics_token: str = ""
     scheduler_enabled: bool = False
+    relay_enabled: bool = True
     cookie_secure: bool = False
     mail_dir: Path = Path("var/mail")
 
@@ -104,6 +105,7 @@ def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[s
         "api_token": env.get("COCKPIT_API_TOKEN") or (DEMO_API_TOKEN if demo else ""),
         "metrics_token": env.get("METRICS_TOKEN") or (DEMO_METRICS_TOKEN if demo else ""),
         "scheduler_enabled": _bool("SCHEDULER_ENABLED", env.get("SCHEDULER_ENABLED", "0")),
+        "relay_enabled": _bool("RELAY_ENABLED", env.get("RELAY_ENABLED", "1")),
         "cookie_secure": _bool("SESSION_COOKIE_SECURE", env.get("SESSION_COOKIE_SECURE", "0")),
         "mail_dir": Path(env.get("MAIL_DIR") or var_dir / "mail"),
     }

@@ -38,15 +38,20 @@ class SqlAlchemyEvents:
             stmt = stmt.where(EventRecord.time >= since)
         return list(self.session.scalars(stmt))
 
-    def claim_undelivered(self, limit: int, now: datetime) -> list[EventRecord]:
-        """The oldest undelivered events whose retry time has come. On PostgreSQL the rows stay locked
-        until this transaction ends and other relays skip them (FOR UPDATE SKIP LOCKED)."""
-        stmt = (select(EventRecord).where(EventRecord.delivered_at.is_(None))
-                .where((EventRecord.next_attempt_at.is_(None)) | (EventRecord.next_attempt_at <= now))
-                .order_by(EventRecord.seq).limit(limit))
+    def claim_undelivered(self, limit: int) -> list[EventRecord]:
+        """The oldest undelivered events, waiting retries included (they hold back later events of
+        their subject). On PostgreSQL the rows stay locked until this transaction ends and other
+        relays skip them (FOR UPDATE SKIP LOCKED)."""
+        stmt = (select(EventRecord).where(EventRecord.delivered_at.is_(None)).order_by(EventRecord.seq).limit(limit))
         if self.session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         return list(self.session.scalars(stmt))
+
+    def has_earlier_undelivered(self, subject: str, seq: int) -> bool:
+        """Another relay holds an earlier event of this subject (skipped as locked): wait for it."""
+        stmt = select(EventRecord.seq).where(EventRecord.subject == subject, EventRecord.seq < seq,
+                                             EventRecord.delivered_at.is_(None)).limit(1)
+        return self.session.scalar(stmt) is not None
 
     def mark_delivered(self, seq: int, now: datetime) -> None:
         self.session.execute(update(EventRecord).where(EventRecord.seq == seq).values(delivered_at=now))

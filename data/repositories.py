@@ -105,6 +105,14 @@ class SqlAlchemyLeads:
     def get(self, lead_id: int, scope: Scope) -> Lead | None:
         return self.session.scalar(_scoped(select(Lead).where(Lead.id == lead_id), scope))
 
+    def find(self, lead_id: int | None = None, email: str | None = None) -> Lead | None:
+        """A lead by id, or else by e-mail (events from other systems may know only the address)."""
+        if lead_id is not None:
+            return self.session.get(Lead, lead_id)
+        if email:
+            return self.session.scalar(select(Lead).where(func.lower(Lead.email) == email.lower()).order_by(Lead.id).limit(1))
+        return None
+
     def page(self, q: LeadQuery) -> tuple[list[Lead], int]:
         stmt = _scoped(select(Lead), q.scope)
         if q.search:

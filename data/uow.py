@@ -10,10 +10,19 @@ from data.repositories import SqlAlchemyLeads, SqlAlchemyUsers
 class SqlAlchemyUnitOfWork:
     """`with uow:` opens a transaction; `commit()` makes it durable; leaving without commit rolls back."""
 
-    def __init__(self, session_factory: sessionmaker, write: bool = True):
+    def __init__(self, session_factory: sessionmaker, write: bool = True, listeners: list | None = None):
         self._session_factory = session_factory
         self._write = write
+        self._listeners = listeners if listeners is not None else []
         self.session: Session | None = None
+
+    def on_events_committed(self, listener) -> None:
+        """Call `listener()` after every commit that wrote events (the relay's wake-up)."""
+        self._listeners.append(listener)
+
+    @property
+    def dialect(self) -> str:
+        return self._session_factory.kw["bind"].dialect.name
 
     @property
     def session_factory(self) -> sessionmaker:
@@ -21,7 +30,7 @@ class SqlAlchemyUnitOfWork:
 
     def __call__(self, write: bool = True) -> "SqlAlchemyUnitOfWork":
         """A fresh unit of work of the same kind: services take a factory and open one per use case."""
-        return SqlAlchemyUnitOfWork(self._session_factory, write=write)
+        return SqlAlchemyUnitOfWork(self._session_factory, write=write, listeners=self._listeners)
 
     def __enter__(self) -> "SqlAlchemyUnitOfWork":
         self.session = self._session_factory()
@@ -40,7 +49,11 @@ class SqlAlchemyUnitOfWork:
             self.session.close()
 
     def commit(self) -> None:
+        wrote_events = self.session.info.pop("events_written", False)
         self.session.commit()
+        if wrote_events:
+            for listener in self._listeners:
+                listener()
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -1,0 +1,61 @@
+"""Applies events from other systems to the leads: registrations, sample deliveries, replies.
+
+Events the cockpit produced itself are skipped: their change was made in the producing transaction.
+"""
+from __future__ import annotations
+
+import logging
+
+from data.models import Activity, Lead
+from domain.cloudevents import CloudEvent, parse_time
+from domain.model import ActivityType, LeadStatus, Outcome
+from services.outbox import SOURCE_PREFIX
+
+log = logging.getLogger(__name__)
+REGISTERED = "com.freshplan.lead.registered.v1"
+SAMPLE = "com.freshplan.lead.sample_delivered.v1"
+REPLIED = "com.freshplan.followup.replied.v1"
+
+
+class LeadStateConsumer:
+    name = "lead-state"
+
+    def wants(self, event: CloudEvent) -> bool:
+        return event.type in (REGISTERED, SAMPLE, REPLIED) and not event.source.startswith(SOURCE_PREFIX)
+
+    def apply(self, tx, event: CloudEvent) -> None:
+        {REGISTERED: self._registered, SAMPLE: self._sample, REPLIED: self._replied}[event.type](tx, event.data, event)
+
+    def _registered(self, tx, d: dict, event: CloudEvent) -> None:
+        owner = tx.users.by_username(d["owner"]) if d.get("owner") else None
+        when = parse_time(d["registered_at"])
+        tx.leads.add(Lead(company=d["company"], business_type=d["business_type"], email=d.get("email"),
+                          contact_name=d.get("contact_name"), city=d.get("city"), owner_id=owner.id if owner else None,
+                          team_id=owner.team_id if owner else None, email_consent=bool(d.get("email_consent")),
+                          status=LeadStatus.REGISTERED.value, registered_at=when, updated_at=when))
+
+    def _lead(self, tx, d: dict, event: CloudEvent) -> Lead | None:
+        lead = tx.leads.find(d.get("lead_id"), d.get("email"))
+        if lead is None:  # nothing to change; recorded in the inbox so it is not retried forever
+            log.warning("%s %s/%s names no known lead", event.type, event.source, event.id)
+        return lead
+
+    def _sample(self, tx, d: dict, event: CloudEvent) -> None:
+        lead = self._lead(tx, d, event)
+        if lead is not None:
+            lead.sample_delivered_at = parse_time(d["delivered_at"])
+            if lead.status == LeadStatus.REGISTERED.value:
+                lead.status = LeadStatus.ACTIVE.value
+            lead.updated_at = lead.sample_delivered_at
+
+    def _replied(self, tx, d: dict, event: CloudEvent) -> None:
+        lead = self._lead(tx, d, event)
+        if lead is None:
+            return
+        when = parse_time(d["replied_at"])
+        tx.leads.add_activity(Activity(lead_id=lead.id, type=ActivityType.REPLY.value, outcome=d.get("label"),
+                                       occurred_at=when, details={"step": d.get("step"), "text": (d.get("text") or "")[:500],
+                                                                  "source": event.source}))
+        if d.get("label") != Outcome.OUT_OF_OFFICE.value:  # a real answer ends the automated sequence
+            lead.clock_stopped_at, lead.next_followup_at = when, None
+        lead.updated_at = when
