@@ -7,7 +7,8 @@ from dash import html
 from components import ids
 
 # (path, label, page key in domain.roles.Page)
-NAV_ITEMS = (("/", "Cockpit", "cockpit"), ("/leads", "Leads", "leads"), ("/admin/users", "Users & teams", "admin_users"))
+NAV_ITEMS = (("/", "Cockpit", "cockpit"), ("/leads", "Leads", "leads"), ("/admin/users", "Users & teams", "admin_users"),
+             ("/admin/events", "Event catalog", "admin_events"))
 
 
 def navbar(display_name: str, role: str, allowed: set[str]) -> dbc.Navbar:

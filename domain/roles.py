@@ -25,6 +25,7 @@ class Page(str, Enum):
     COCKPIT = "cockpit"
     LEADS = "leads"
     ADMIN_USERS = "admin_users"
+    ADMIN_EVENTS = "admin_events"
     ACCOUNT = "account"
 
 
@@ -32,6 +33,7 @@ PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.COCKPIT: frozenset(Role),
     Page.LEADS: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.ANALYST}),
     Page.ADMIN_USERS: frozenset({Role.ADMIN}),
+    Page.ADMIN_EVENTS: frozenset({Role.ADMIN, Role.ANALYST}),
     Page.ACCOUNT: frozenset(Role),
 }
 
