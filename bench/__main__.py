@@ -1,0 +1,92 @@
+"""`python -m bench`: seed, serve, measure over HTTP, write bench/results.json and bench/results.md.
+
+Environment: BENCH_LEADS (demo leads to seed, default 100000), BENCH_N (timed requests per
+measurement, default 200). Any request that does not answer as expected stops the run with exit
+status 1 and writes no results.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import tempfile
+from pathlib import Path
+
+from bench.client import BenchError
+from bench.machine import machine_info
+from bench.report import write_report
+from bench.scenarios import build_scenarios, leads_throughput, measure
+from bench.server import SALES, Served, bench_settings, busiest_lead, count_rows, start_app, stop_app
+from bench.stats import summarize, value_row
+
+HERE = Path(__file__).resolve().parent
+
+
+def env_int(name: str, default: int, low: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    try:
+        value = int(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"{name}={raw!r} is not a whole number") from None
+    if value < low:
+        raise SystemExit(f"{name}={value} is below {low}")
+    return value
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_scenarios(url: str, n: int, detail_lead: int, events: int) -> list[dict]:
+    rows = []
+    for scenario in build_scenarios(url, detail_lead):
+        say(f"  {scenario.name} ...")
+        rows.append(summarize(scenario.name, measure(scenario, n), events))
+        say(f"    p50 {rows[-1]['p50_ms']:.1f} ms  p95 {rows[-1]['p95_ms']:.1f} ms  p99 {rows[-1]['p99_ms']:.1f} ms")
+    return rows
+
+
+def bench(folder: Path, leads: int, n: int) -> tuple[list[dict], list[dict], dict]:
+    say(f"seeding {leads:,} demo leads and starting the app in {folder} ...")
+    server, seed_s, startup_s = start_app(bench_settings(folder, leads))
+    rss_after_start = peak_rss_mib()
+    try:
+        data = {"leads": count_rows(server, "leads"), "activities": count_rows(server, "activities"), "n": n}
+        say(f"seeded in {seed_s:.1f} s: {data['leads']:,} leads, {data['activities']:,} activities")
+        with Served(server) as served:
+            timed = run_scenarios(served.url, n, busiest_lead(server, SALES), data["activities"])
+            say("  leads table throughput, 4 clients ...")
+            throughput = leads_throughput(served.url, n)
+    finally:
+        stop_app(server)
+    values = [value_row("demo data seeding", seed_s, "s"), value_row("app start-up incl. seeding", startup_s, "s"),
+              value_row("leads table callback throughput (sales, 4 clients)", throughput, "req/s"),
+              value_row("peak RSS after start-up (seeding included)", rss_after_start, "MiB"),
+              value_row("peak RSS of the bench process (server + client)", peak_rss_mib(), "MiB"),
+              value_row("leads in the database", data["leads"], "leads"),
+              value_row("activities in the database", data["activities"], "activities")]
+    return timed, values, data
+
+
+def main() -> int:
+    leads, n = env_int("BENCH_LEADS", 100_000, 1), env_int("BENCH_N", 200, 1)
+    machine = machine_info()
+    try:
+        with tempfile.TemporaryDirectory(prefix="cockpit-bench-") as folder:
+            timed, values, data = bench(Path(folder), leads, n)
+    except BenchError as exc:
+        say(f"bench FAILED, no results written: {exc}")
+        return 1
+    machine["load_end"] = machine_info()["load"]
+    json_path, md_path = write_report(HERE, timed, values, machine, data)
+    say(f"wrote {json_path} and {md_path}")
+    print(md_path.read_text(encoding="utf-8"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

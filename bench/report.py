@@ -1,0 +1,93 @@
+"""results.json (rows for machines) and results.md (a table for people), from measurements already taken.
+
+Pure except for `write_report`, which writes both files (each through a temporary file and a rename,
+so a reader never sees half a report).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+TARGET_MS = 200.0  # DESIGN section 8: p95 under 200 ms for every page callback and API endpoint
+AIM_MS = 50.0
+TIMED_KEYS = ("name", "p50_ms", "p95_ms", "p99_ms", "n", "events")
+VALUE_KEYS = ("name", "value", "unit")
+REPRODUCE = ("Reproduce with `make bench` (or `.venv/bin/python -m bench`); `BENCH_LEADS` sets the number of demo "
+             "leads (default 100000), `BENCH_N` the timed requests per measurement (default 200).")
+
+
+def json_rows(timed: Sequence[dict], values: Sequence[dict]) -> list[dict]:
+    """The results.json list: timed rows first, then value rows, each with exactly its required keys."""
+    return [{k: row[k] for k in TIMED_KEYS} for row in timed] + [{k: row[k] for k in VALUE_KEYS} for row in values]
+
+
+def verdict(p95_ms: float) -> str:
+    if p95_ms > TARGET_MS:
+        return f"**OVER TARGET** ({p95_ms / TARGET_MS:.1f}× 200 ms)"
+    return "ok" if p95_ms > AIM_MS else "ok, within the 50 ms aim"
+
+
+def _load(machine: dict) -> str:
+    start, end = machine.get("load"), machine.get("load_end")
+    if start is None:
+        return "load average n/a"
+    text = f"1-minute load average {start:.1f} at start" + (f", {end:.1f} at end" if end is not None else "")
+    if max(start, end or 0) > machine["nproc"]:
+        text += " (**busy machine**: more runnable work than CPUs, so tails are inflated by CPU contention)"
+    return text
+
+
+def _header(machine: dict, data: dict) -> list[str]:
+    return [
+        "# Benchmark results", "",
+        f"- Date: {machine['date']}",
+        f"- Machine: {machine['nproc']} CPUs (nproc), {machine['cpu']}, Python {machine['python']}; {_load(machine)}",
+        f"- Data: {data['leads']:,} leads, {data['activities']:,} activities (SQLite); "
+        f"{data['n']} timed requests per measurement after one warm-up, one client at a time",
+        f"- Target (DESIGN.md section 8): p95 under {TARGET_MS:.0f} ms for every page callback and endpoint "
+        f"(aim {AIM_MS:.0f} ms); that target is stated for 100,000 leads on a 2-core machine",
+        "",
+    ]
+
+
+def _timed_table(timed: Sequence[dict]) -> list[str]:
+    lines = ["| Measurement | n | p50 ms | p95 ms | p99 ms | p95 vs 200 ms target |",
+             "|---|---:|---:|---:|---:|---|"]
+    for r in timed:
+        lines.append(f"| {r['name']} | {r['n']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} "
+                     f"| {verdict(r['p95_ms'])} |")
+    over = [r["name"] for r in timed if r["p95_ms"] > TARGET_MS]
+    summary = f"{len(over)} of {len(timed)} measurements are over the target" + (f": {', '.join(over)}." if over else ".")
+    return lines + ["", summary, ""]
+
+
+def _value_table(values: Sequence[dict]) -> list[str]:
+    lines = ["| Figure | Value | Unit |", "|---|---:|---|"]
+    for r in values:
+        value = f"{r['value']:,}" if isinstance(r["value"], int) else f"{r['value']:,.2f}"
+        lines.append(f"| {r['name']} | {value} | {r['unit']} |")
+    return lines + [""]
+
+
+def render_markdown(timed: Sequence[dict], values: Sequence[dict], machine: dict, data: dict) -> str:
+    """results.md: machine and data size, the timed table with over-target rows marked, the figures, how to rerun."""
+    lines = _header(machine, data) + ["## Latency", ""] + _timed_table(timed)
+    lines += ["## Figures", ""] + _value_table(values) + [REPRODUCE, ""]
+    return "\n".join(lines)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_report(folder: Path, timed: Sequence[dict], values: Sequence[dict], machine: dict,
+                 data: dict) -> tuple[Path, Path]:
+    """Write results.json and results.md into `folder`; returns their paths."""
+    json_path, md_path = Path(folder) / "results.json", Path(folder) / "results.md"
+    _write_atomic(json_path, json.dumps(json_rows(timed, values), indent=2, ensure_ascii=False) + "\n")
+    _write_atomic(md_path, render_markdown(timed, values, machine, data))
+    return json_path, md_path

@@ -1,0 +1,71 @@
+"""The bench's arithmetic and report: nearest-rank percentiles, results.json rows, results.md verdicts."""
+import json
+
+import pytest
+
+from bench.report import TIMED_KEYS, VALUE_KEYS, json_rows, render_markdown, write_report
+from bench.stats import percentile, summarize, value_row
+
+MACHINE = {"nproc": 2, "cpu": "Test CPU", "python": "3.11.0", "load": 1.5, "date": "2026-11-29 00:00 UTC"}
+DATA = {"leads": 100_000, "activities": 412_345, "n": 200}
+
+
+@pytest.mark.parametrize("pct,expected", [(5, 15), (30, 20), (40, 20), (50, 35), (100, 50)])
+def test_nearest_rank_textbook_example(pct, expected):
+    assert percentile([50, 15, 40, 35, 20], pct) == expected  # unsorted on purpose
+
+
+def test_percentiles_of_one_to_hundred_are_exact_ranks():
+    samples = list(range(100, 0, -1))
+    assert [percentile(samples, p) for p in (1, 7, 50, 95, 99, 100)] == [1, 7, 50, 95, 99, 100]
+
+
+def test_one_sample_is_every_percentile():
+    assert percentile([3.5], 1) == percentile([3.5], 99) == 3.5
+
+
+@pytest.mark.parametrize("samples,pct", [([], 50), ([1.0], 0), ([1.0], 101)])
+def test_percentile_refuses_nonsense(samples, pct):
+    with pytest.raises(ValueError):
+        percentile(samples, pct)
+
+
+def _rows():
+    fast = summarize("GET /healthz", [1.0 + i / 100 for i in range(200)], DATA["activities"])
+    slow = summarize("leads table callback (admin, search)", [150.0] * 180 + [400.0] * 20, DATA["activities"])
+    return [fast, slow], [value_row("demo data seeding", 61.234, "s"), value_row("leads in the database", 100_000, "leads")]
+
+
+def test_summary_row_carries_percentiles_and_size():
+    fast, slow = _rows()[0]
+    assert fast == {"name": "GET /healthz", "p50_ms": 1.99, "p95_ms": 2.89, "p99_ms": 2.97, "n": 200, "events": 412_345}
+    assert (slow["p50_ms"], slow["p95_ms"], slow["p99_ms"]) == (150.0, 400.0, 400.0)
+
+
+def test_markdown_marks_the_over_target_row_only():
+    timed, values = _rows()
+    md = render_markdown(timed, values, MACHINE, DATA)
+    fast_line, slow_line = (next(line for line in md.splitlines() if line.startswith(f"| {r['name']} |")) for r in timed)
+    assert "OVER TARGET" in slow_line and "2.0×" in slow_line
+    assert "OVER" not in fast_line and "ok" in fast_line
+    assert "1 of 2 measurements are over the target: leads table callback (admin, search)." in md
+    assert "2 CPUs" in md and "Test CPU" in md and "3.11.0" in md and "100,000 leads" in md and "2026-11-29" in md
+    assert "make bench" in md and "BENCH_LEADS" in md and "BENCH_N" in md
+    assert "busy machine" not in md  # load 1.5 on 2 CPUs
+
+
+def test_markdown_warns_when_the_machine_was_busy():
+    timed, values = _rows()
+    md = render_markdown(timed, values, dict(MACHINE, load=0.5, load_end=9.0), DATA)
+    assert "0.5 at start, 9.0 at end" in md and "busy machine" in md
+
+
+def test_json_rows_carry_exactly_the_required_keys(tmp_path):
+    timed, values = _rows()
+    json_path, md_path = write_report(tmp_path, timed, values, MACHINE, DATA)
+    rows = json.loads(json_path.read_text(encoding="utf-8"))
+    assert rows == json_rows(timed, values)
+    assert [tuple(r) for r in rows] == [TIMED_KEYS] * 2 + [VALUE_KEYS] * 2
+    assert rows[2] == {"name": "demo data seeding", "value": 61.23, "unit": "s"}
+    assert "OVER TARGET" in md_path.read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json", "results.md"]  # no .tmp left behind
