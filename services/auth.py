@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import lru_cache
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -13,8 +14,13 @@ from domain.roles import Actor, Role
 from services.clock import Clock, utc_now
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verifying against this when the user does not exist keeps response time from revealing usernames.
-_DUMMY_HASH = _hasher.hash("not-a-password")
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verifying against this when the user does not exist keeps response time from revealing
+    usernames; made on first need, not at import, so start-up does not pay for it."""
+    return _hasher.hash("not-a-password")
+
 MIN_PASSWORD_LENGTH = 4
 
 
@@ -45,7 +51,7 @@ def sign_in(uow, username: str, password: str, user_agent: str = "", clock: Cloc
     with uow() as tx:
         user = tx.users.by_username(username.strip())
         try:
-            _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+            _hasher.verify(user.password_hash if user else _dummy_hash(), password)
         except (VerificationError, InvalidHashError):
             raise AuthError("Unknown user or wrong password.") from None
         if user is None or not user.active:

@@ -63,4 +63,16 @@ def browser(tmp_path_factory):
 @pytest.fixture(scope="session")
 def shots_dir():
     SHOTS_DIR.mkdir(parents=True, exist_ok=True)
+    (SHOTS_DIR / "browser-console.log").unlink(missing_ok=True)  # one run's console per file
     return SHOTS_DIR
+
+
+@pytest.fixture(autouse=True)
+def browser_console(request, browser, shots_dir):
+    """Keeps what the page wrote to the browser console (failed requests, script errors) next to the
+    screenshots, one block per test, so a person can read it after a run."""
+    yield
+    entries = browser.get_log("browser")
+    with open(shots_dir / "browser-console.log", "a", encoding="utf-8") as log:
+        log.write(f"== {request.node.nodeid}: {len(entries)} entries\n")
+        log.writelines(f"{e['level']} {e['message']}\n" for e in entries)
