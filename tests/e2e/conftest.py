@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import LiveServer, make_settings
 
@@ -45,8 +48,15 @@ def session_factory(cockpit):
     return cockpit[1].extensions["cockpit"].uow.session_factory
 
 
+# A page load may take minutes on a loaded machine. Chromedriver gives up on one after PAGE_LOAD
+# seconds (the tests then keep waiting for what they need); selenium's HTTP client must wait longer
+# than that, or it times out first and re-sends the command, stacking navigations in the browser.
+PAGE_LOAD = 150
+CLIENT = 400
+
+
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
+def browser(tmp_path_factory, base_url):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in FLAGS:
@@ -54,8 +64,15 @@ def browser(tmp_path_factory):
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(120)
+    driver.command_executor.client_config.timeout = CLIENT
+    driver.set_page_load_timeout(PAGE_LOAD)
     driver.set_script_timeout(60)
+    # warm up: the first page of a fresh browser is the slowest (renderer start, empty cache)
+    try:
+        driver.get(f"{base_url}/login")
+    except TimeoutException:
+        pass
+    WebDriverWait(driver, 300).until(lambda d: d.find_elements(By.ID, "username"))
     yield driver
     driver.quit()
 
