@@ -35,7 +35,7 @@ class CockpitView:
     team_choices: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _tally(rows, today_start: datetime | None = None) -> dict[str, int]:
+def _tally(rows) -> dict[str, int]:
     t = {"t3_sent": 0, "t7_sent": 0, "sent": 0, "replies": 0, "positive": 0, "conversions": 0}
     for type_, outcome, step, _owner, n in rows:
         if type_ == "FOLLOW_UP":

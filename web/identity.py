@@ -1,8 +1,8 @@
 """Flask-Login glue: the cookie carries a session token; the token row decides whether it still counts."""
 from __future__ import annotations
 
-from flask import current_app, has_request_context
-from flask_login import AnonymousUserMixin, LoginManager, UserMixin, current_user
+from flask import current_app
+from flask_login import LoginManager, UserMixin
 
 from domain.roles import Actor
 from services import auth
@@ -29,13 +29,6 @@ def install_login(server, uow) -> LoginManager:
         return SessionUser(found[0], found[1], token) if found else None
 
     return manager
-
-
-def current_actor() -> Actor | None:
-    """The signed-in caller as the services see them, or None for an anonymous request."""
-    if not has_request_context() or isinstance(current_user, AnonymousUserMixin):
-        return None
-    return current_user.actor if current_user.is_authenticated else None
 
 
 def cockpit_services():
