@@ -23,7 +23,7 @@ def navbar(display_name: str, role: str, allowed: set[str]) -> dbc.Navbar:
         dbc.NavbarBrand([html.Span("FC", className="brand-mark me-2"), "Follow-up Cockpit"], href="/"),
         dbc.Nav(links, navbar=True, className="me-auto"),
         user_menu,
-    ], fluid=True), color="white", className="border-bottom shadow-sm mb-4", id=ids.NAV)
+    ], fluid=True), color="white", dark=False, className="border-bottom shadow-sm mb-4", id=ids.NAV)
 
 
 def page_header(title: str, subtitle: str = "", right=None) -> html.Div:

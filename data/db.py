@@ -28,6 +28,7 @@ def _sqlite_engine(url: str) -> Engine:
         # The driver's own transaction handling is turned off so BEGIN IMMEDIATE can take the write
         # lock up front; otherwise two writers deadlock on lock upgrade instead of waiting.
         dbapi_connection.isolation_level = None
+        dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
@@ -43,6 +44,10 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _unicode_lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

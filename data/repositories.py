@@ -18,6 +18,15 @@ LEAD_SORT_COLUMNS = {
 }
 
 
+def _lower(session: Session, column, compared_with: str):
+    """lower(column) that also folds non-ASCII letters: SQLite's built-in lower() folds only A-Z, so
+    'MÜLLER' would never match 'müller'. The Python fold (data/db.py) is slower, so it is used only
+    when the text compared with has non-ASCII letters; ASCII-only text matches either way."""
+    if compared_with.isascii() or session.get_bind().dialect.name != "sqlite":
+        return func.lower(column)
+    return func.unicode_lower(column)
+
+
 @dataclass(frozen=True)
 class LeadQuery:
     scope: Scope
@@ -38,7 +47,7 @@ class SqlAlchemyUsers:
         return self.session.get(User, user_id)
 
     def by_username(self, username: str) -> User | None:
-        return self.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        return self.session.scalar(select(User).where(_lower(self.session, User.username, username) == username.lower()))
 
     def list(self) -> list[User]:
         return list(self.session.scalars(select(User).order_by(User.username)))
@@ -54,7 +63,7 @@ class SqlAlchemyUsers:
         return self.session.get(Team, team_id)
 
     def team_by_name(self, name: str) -> Team | None:
-        return self.session.scalar(select(Team).where(func.lower(Team.name) == name.lower()))
+        return self.session.scalar(select(Team).where(_lower(self.session, Team.name, name) == name.lower()))
 
     def add_team(self, team: Team) -> None:
         self.session.add(team)
@@ -110,15 +119,16 @@ class SqlAlchemyLeads:
         if lead_id is not None:
             return self.session.get(Lead, lead_id)
         if email:
-            return self.session.scalar(select(Lead).where(func.lower(Lead.email) == email.lower()).order_by(Lead.id).limit(1))
+            return self.session.scalar(select(Lead).where(_lower(self.session, Lead.email, email) == email.lower())
+                                       .order_by(Lead.id).limit(1))
         return None
 
     def page(self, q: LeadQuery) -> tuple[list[Lead], int]:
         stmt = _scoped(select(Lead), q.scope)
         if q.search:
-            like = f"%{q.search.lower()}%"
-            stmt = stmt.where(or_(func.lower(Lead.company).like(like), func.lower(Lead.contact_name).like(like),
-                                  func.lower(Lead.email).like(like), func.lower(Lead.city).like(like)))
+            like = "%" + q.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            stmt = stmt.where(or_(*(_lower(self.session, column, q.search).like(like, escape="\\")
+                                    for column in (Lead.company, Lead.contact_name, Lead.email, Lead.city))))
         if q.status:
             stmt = stmt.where(Lead.status == q.status)
         if q.business_type:

@@ -278,9 +278,6 @@ def _luminance(css_color, under=(255, 255, 255)):
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="components/shell.py:21 dbc.Navbar(color='white') keeps dbc's default dark=True "
-                          "(class navbar-dark): brand and page links are white on white")
 def test_navbar_links_are_readable(browser, base_url):
     if "/login" in browser.current_url or not browser.find_elements(By.ID, "nav"):
         sign_in(browser, base_url, "admin", "/admin/users")

@@ -83,6 +83,22 @@ class RepositoryContract:
             assert tx.leads.get(rows[0].id, Scope(team_id=nord)) is None
             assert tx.leads.status_counts(Scope()) == {"ACTIVE": 30}
 
+    def test_search_folds_umlauts_and_takes_wildcards_literally(self, uow):
+        nord, _s, anna, _b = self._team_and_users(uow)
+        with uow() as tx:
+            for n, company in enumerate(["MÜLLERS Gasthof", "Café Ölberg", "100% Bio_Kantine", "1000 Bio Kantine"]):
+                tx.leads.add(self._lead(n, anna, nord))
+                tx.session.flush()
+                tx.session.execute(Lead.__table__.update().where(Lead.email == f"l{n}@x.example").values(company=company))
+            tx.commit()
+        with uow(write=False) as tx:
+            def found(term):
+                return sorted(r.company for r in tx.leads.page(LeadQuery(scope=Scope(), search=term))[0])
+            assert found("müller") == ["MÜLLERS Gasthof"]
+            assert found("ölb") == ["Café Ölberg"] and found("CAFÉ") == ["Café Ölberg"]
+            assert found("100%") == ["100% Bio_Kantine"] and found("o_k") == ["100% Bio_Kantine"]
+            assert tx.users.team_by_name("SÜD").name == "Süd"
+
     def test_ending_sessions_keeps_the_one_asked_for(self, uow):
         _n, _s, anna, _b = self._team_and_users(uow)
         with uow() as tx:
