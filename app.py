@@ -31,16 +31,27 @@ from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from data.migrate import upgrade
 from data.uow import SqlAlchemyUnitOfWork
 from data.warehouse import DuckDbWarehouse
+from mailer.dispatcher import build_dispatcher
 from pipelines.consumers.lead_state import LeadStateConsumer
+from pipelines.pg_notify import listen_for_events
 from pipelines.relay import Relay
 from pipelines.scheduler import start_scheduler
+from pipelines.sinks.dispatcher import SinkDispatcher
+from pipelines.sinks.nats import NatsSink
+from pipelines.sinks.webhook import WebhookSink
 from services.auth import hash_password
 from services.deps import Dependencies
+from services.followups import automation_from_settings
+from services.clock import utc_now
+from services.templates import ensure_seed_templates
 from web import auth as auth_routes
 from web import events_api
+from web import mail_webhooks
+from web import unsubscribe as unsubscribe_routes
 from web import health as health_routes
 from web.guard import install_guard
 from web.identity import install_login
+from web.metrics import install_metrics, mail_metrics
 from web.problem import install_problem_handlers
 from components.layout import app_layout
 
@@ -55,6 +66,7 @@ def create_app(settings: Settings) -> Flask:
     if settings.demo and seed_demo(uow.session_factory, hash_password=hash_password, seed=settings.demo_seed,
                                    leads=settings.demo_leads):
         log.info("demo data created (%d leads)", settings.demo_leads)
+    ensure_seed_templates(uow, utc_now())  # product content: every kind+locale without a template gets one
     deps = Dependencies(settings=settings, engine=engine, uow=uow, warehouse=DuckDbWarehouse(settings.analytics_path))
     server = _flask(settings)
     server.extensions["cockpit"] = deps
@@ -63,21 +75,71 @@ def create_app(settings: Settings) -> Flask:
     server.register_blueprint(auth_routes.bp)
     server.register_blueprint(health_routes.bp)
     server.register_blueprint(events_api.bp)
+    server.register_blueprint(unsubscribe_routes.bp)
+    server.register_blueprint(mail_webhooks.bp)
     install_problem_handlers(server)
+    telemetry = install_metrics(server, settings, uow)  # GET /metrics (Bearer METRICS_TOKEN); before the guard
     install_guard(server)
     _dash(server)
     # Dash's JSON callbacks carry no form token; SameSite=Lax cookies and JSON bodies keep
     # cross-site posts out. In Dash 4.4 its view names are its paths (DESIGN section 9).
     csrf.exempt(events_api.bp)  # machine-to-machine: Bearer token, no browser session
+    csrf.exempt(mail_webhooks.bp)  # machine-to-machine: shared secret or provider signature
+    csrf.exempt(unsubscribe_routes.unsubscribe_now)  # RFC 8058 one-click has no form; the view checks the form's token
     for name, view in server.view_functions.items():
         if name.startswith("/_dash"):
             csrf.exempt(view)
-    relay = Relay(uow, consumers=[LeadStateConsumer()], clock=deps.clock)
+    sinks = _sinks(settings)
+    followups = automation_from_settings(settings, telemetry=telemetry)  # the follow-up rules, holidays and email core
+    relay = Relay(uow, consumers=[LeadStateConsumer(followups)], sinks=[sink.name for sink in sinks], clock=deps.clock,
+                  telemetry=telemetry)
     uow.on_events_committed(relay.wake)
     server.extensions["relay"] = relay.start() if settings.relay_enabled else relay
+    if engine.dialect.name == "postgresql":  # other processes' commits wake this relay too (DESIGN section 2)
+        server.extensions["pg_listener"] = listen_for_events(engine, relay.wake)
+    # One dispatcher thread per external sink, woken when the relay queued deliveries for it.
+    dispatchers = [SinkDispatcher(uow, sink, clock=deps.clock, max_attempts=settings.sink_max_attempts) for sink in sinks]
+    for dispatcher in dispatchers:
+        relay.on_marked(dispatcher.wake)
+    server.extensions["sink_dispatchers"] = [d.start() for d in dispatchers] if settings.relay_enabled else dispatchers
+    # Sends queued mail (DESIGN section 5); a commit that queued mail wakes it, a 1 s poll is the fallback.
+    mail_dispatcher = build_dispatcher(uow, settings, clock=deps.clock, metrics=mail_metrics(server))
+    server.extensions["mail_dispatcher"] = mail_dispatcher.start() if settings.relay_enabled else mail_dispatcher
     if settings.scheduler_enabled:
-        server.extensions["scheduler"] = start_scheduler(deps)
+        server.extensions["scheduler"] = start_scheduler(deps, followups)
     return server
+
+
+def _sinks(settings: Settings) -> list:
+    sinks: list = []
+    if settings.webhook_url:
+        sinks.append(WebhookSink(settings.webhook_url, settings.webhook_secret))
+    if settings.nats_url:
+        sinks.append(NatsSink(settings.nats_url, settings.nats_subject_prefix, settings.nats_stream))
+    return sinks
+
+
+def shutdown(server: Flask) -> None:
+    """Stop every background worker of this app, then release its databases. Tests call it for each
+    app they build, so no thread outlives its app and polls a database that is gone."""
+    scheduler = server.extensions.get("scheduler")
+    if scheduler is not None:
+        from pipelines.scheduler import stop_scheduler
+
+        stop_scheduler(scheduler)
+    workers = [server.extensions.get("relay"), server.extensions.get("mail_dispatcher"),
+               *server.extensions.get("sink_dispatchers", []), *server.extensions.get("workers", [])]
+    for worker in filter(None, workers):
+        worker.stop()
+    deps = server.extensions["cockpit"]
+    deps.warehouse.close()
+    deps.engine.dispose()  # also ends the PostgreSQL listener
+
+
+def stop_sinks(server: Flask) -> None:
+    """Stop the sink dispatchers and close their connections (after the server stopped)."""
+    for dispatcher in server.extensions.get("sink_dispatchers", []):
+        dispatcher.stop()
 
 
 def _flask(settings: Settings) -> Flask:
@@ -118,7 +180,11 @@ def main() -> int:
         print(f"  API token: {settings.api_token}   metrics token: {settings.metrics_token}", flush=True)
     from waitress import serve
 
-    serve(server, host=settings.host, port=settings.port, threads=settings.web_threads, ident="cockpit")
+    try:
+        serve(server, host=settings.host, port=settings.port, threads=settings.web_threads, ident="cockpit")
+    finally:
+        stop_sinks(server)
+        server.extensions["mail_dispatcher"].stop()  # lets a send in progress record its outcome
     return 0
 
 

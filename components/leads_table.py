@@ -18,9 +18,19 @@ def leads_table() -> dash_table.DataTable:
                  for c, n in COLUMNS],
         data=[], page_current=0, page_size=25, page_action="custom", sort_action="custom", sort_mode="single",
         sort_by=[{"column_id": "registered_at", "direction": "desc"}], style_as_list_view=True,
-        style_cell={"padding": "6px 10px", "textAlign": "left", "whiteSpace": "nowrap"},
+        # The page's own font, not the table's monospace default; long names end in an ellipsis so
+        # the table fits a laptop screen without scrolling sideways.
+        style_cell={"padding": "6px 8px", "textAlign": "left", "whiteSpace": "nowrap", "overflow": "hidden",
+                    "textOverflow": "ellipsis", "maxWidth": "180px", "fontFamily": "var(--bs-body-font-family)",
+                    "fontSize": ".9rem"},
+        style_cell_conditional=[{"if": {"column_id": "company"}, "maxWidth": "260px"}],
+        style_header={"fontWeight": 600},
         style_table={"overflowX": "auto"}, markdown_options={"link_target": "_self"},
-        css=[{"selector": ".dash-spreadsheet td div", "rule": "line-height: 1.2;"}],
+        tooltip_delay=300, tooltip_duration=None,
+        # Markdown cells wrap their link in a <p> with a bottom margin: without this the link sits
+        # higher than the text of the other cells.
+        css=[{"selector": ".dash-spreadsheet td div", "rule": "line-height: 1.2;"},
+             {"selector": ".dash-spreadsheet td .cell-markdown p", "rule": "margin: 0;"}],
     )
 
 

@@ -7,8 +7,10 @@ from dash import html
 from components import ids
 
 # (path, label, page key in domain.roles.Page)
-NAV_ITEMS = (("/", "Cockpit", "cockpit"), ("/leads", "Leads", "leads"), ("/admin/users", "Users & teams", "admin_users"),
-             ("/admin/events", "Event catalog", "admin_events"))
+NAV_ITEMS = (("/", "Cockpit", "cockpit"), ("/leads", "Leads", "leads"), ("/followups", "Follow-ups", "followups"),
+             ("/admin/users", "Users & teams", "admin_users"),
+             ("/admin/events", "Event catalog", "admin_events"),
+             ("/admin/templates", "Templates", "admin_templates"))
 
 
 def navbar(display_name: str, role: str, allowed: set[str]) -> dbc.Navbar:

@@ -52,3 +52,16 @@ def _unicode_lower(value):
 
 def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
+_PG_LOCK_SQLSTATES = {"55P03", "40P01", "40001"}  # lock not available, deadlock, serialization failure
+
+
+def is_lock_timeout(exc) -> bool:
+    """True when a DBAPIError means "could not get the lock in time": worth a retry, not a bug."""
+    orig = getattr(exc, "orig", exc)
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return getattr(orig, "sqlstate", None) in _PG_LOCK_SQLSTATES

@@ -262,8 +262,10 @@ def _manual_only(s: _Story, rng: random.Random, clock: datetime) -> None:
 
 
 def _ensure_due(stories: list[_Story], rng: random.Random, now: datetime) -> None:
-    """The cockpit shows what is due now; over a weekend nothing would be, so pull a few steps forward."""
+    """A first start shows follow-ups going out at once: the soonest pending T+3 and T+7 steps are
+    due now (the first run sends those inside their lead's business hours)."""
     pending = sorted((s.lead for s in stories if s.lead.next_followup_at), key=lambda lead: lead.next_followup_at)
-    due = sum(lead.next_followup_at < now + timedelta(days=1) for lead in pending)
-    for lead in pending[due:max(3, len(stories) // 100)]:
-        lead.next_followup_at = now + timedelta(minutes=rng.randint(10, 240))
+    per_step = max(2, len(stories) // 200)
+    for step in (None, FollowUpStep.T3.value):  # awaiting T+3, awaiting T+7
+        for lead in [lead for lead in pending if lead.last_followup_step == step][:per_step]:
+            lead.next_followup_at = now - timedelta(minutes=rng.randint(1, 30))

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.models import EventRecord, InboxEntry
+
+EVENTS_CHANNEL = "cockpit_events"  # PostgreSQL NOTIFY channel: "events were committed" (pipelines/pg_notify)
 
 
 class SqlAlchemyEvents:
@@ -22,8 +24,16 @@ class SqlAlchemyEvents:
                 self.session.flush()
         except IntegrityError:
             return False
+        if not self.session.info.get("events_written"):
+            self._notify_at_commit()
         self.session.info["events_written"] = True
         return True
+
+    def _notify_at_commit(self) -> None:
+        """PostgreSQL delivers a NOTIFY when (and only if) the transaction commits: listeners in every
+        process hear of the new events then, never of a rolled-back one."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": EVENTS_CHANNEL})
 
     def by_source_id(self, source: str, event_id: str) -> EventRecord | None:
         return self.session.scalar(select(EventRecord).where(EventRecord.source == source, EventRecord.id == event_id))

@@ -124,6 +124,8 @@ class EmailTemplate(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    # `variables` holds {"declared": [...]}. One version per kind+locale is active (0004).
+    activated_at: Mapped[datetime | None]
     __table_args__ = (UniqueConstraint("name", "version", "variant", name="uq_template_version_variant"),)
 
 
@@ -145,6 +147,10 @@ class EmailMessage(Base):
     next_attempt_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    # What the mail was rendered from (template id above) and the sender's facts (0004).
+    template_version: Mapped[int | None] = mapped_column(Integer)
+    template_variant: Mapped[str | None] = mapped_column(String(8))
+    context: Mapped[dict | None] = mapped_column(JSON)
     __table_args__ = (Index("ix_email_messages_status_next", "status", "next_attempt_at"),)
 
 

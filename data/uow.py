@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.conversions import SqlAlchemyConversions
 from data.events import SqlAlchemyEvents, SqlAlchemyInbox
+from data.followups import SqlAlchemyFollowups
 from data.repositories import SqlAlchemyLeads, SqlAlchemyUsers
+from data.sink_deliveries import SqlAlchemySinkDeliveries
 
 
 class SqlAlchemyUnitOfWork:
@@ -40,6 +43,9 @@ class SqlAlchemyUnitOfWork:
         self.leads = SqlAlchemyLeads(self.session)
         self.events = SqlAlchemyEvents(self.session)
         self.inbox = SqlAlchemyInbox(self.session)
+        self.followups = SqlAlchemyFollowups(self.session)
+        self.sink_deliveries = SqlAlchemySinkDeliveries(self.session)
+        self.conversions = SqlAlchemyConversions(self.session)
         return self
 
     def __exit__(self, *exc) -> None:

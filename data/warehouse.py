@@ -17,6 +17,7 @@ class DuckDbWarehouse:
         self._conn.execute("SET enable_external_access=false")
         self._conn.execute("SET lock_configuration=true")
         self._lock = threading.Lock()
+        self.closed = False  # background readers and writers stop once the file is closed
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for one thread; DuckDB connections are not safe to share across threads."""
@@ -31,4 +32,5 @@ class DuckDbWarehouse:
             cur.close()
 
     def close(self) -> None:
+        self.closed = True
         self._conn.close()

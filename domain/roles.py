@@ -24,16 +24,20 @@ class Forbidden(Exception):
 class Page(str, Enum):
     COCKPIT = "cockpit"
     LEADS = "leads"
+    FOLLOWUPS = "followups"
     ADMIN_USERS = "admin_users"
     ADMIN_EVENTS = "admin_events"
+    ADMIN_TEMPLATES = "admin_templates"
     ACCOUNT = "account"
 
 
 PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.COCKPIT: frozenset(Role),
     Page.LEADS: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.ANALYST}),
+    Page.FOLLOWUPS: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.ANALYST}),  # analysts only read
     Page.ADMIN_USERS: frozenset({Role.ADMIN}),
     Page.ADMIN_EVENTS: frozenset({Role.ADMIN, Role.ANALYST}),
+    Page.ADMIN_TEMPLATES: frozenset({Role.ADMIN, Role.MANAGER, Role.ANALYST}),  # only admins edit
     Page.ACCOUNT: frozenset(Role),
 }
 

@@ -1,12 +1,16 @@
-"""Lead detail: the lead's facts and its whole activity history."""
+"""Lead detail: the lead's facts, its whole activity history and its follow-up timeline."""
 from __future__ import annotations
 
 import dash
+from dash import Input, Output, State, callback, ctx
 
+from components import ids
+from components.followups_view import followup_timeline_items, followups_section, message
 from components.lead_card import lead_detail_view
 from components.shell import empty_state, refusal
 from domain.roles import Forbidden
 from pages._context import actor, deps
+from services.followups import automation_from_settings, change_followups, followup_timeline
 from services.leads import lead_detail
 
 dash.register_page(__name__, path_template="/leads/<lead_id>", title="Lead · Follow-up Cockpit")
@@ -15,8 +19,24 @@ dash.register_page(__name__, path_template="/leads/<lead_id>", title="Lead · Fo
 def layout(lead_id=None, **_kwargs):
     try:
         detail = lead_detail(deps().uow, actor(), int(lead_id)) if str(lead_id).isdigit() else None
+        timeline = followup_timeline(deps().uow, actor(), detail["id"]) if detail else None
     except Forbidden as exc:
         return refusal(str(exc))
     if detail is None:
         return empty_state("Lead not found", "It does not exist, or it lies outside what your role may see.")
-    return lead_detail_view(detail)
+    return lead_detail_view(detail, followups_section(detail["id"], timeline, actor()))
+
+
+@callback(Output(ids.LEAD_FOLLOWUPS, "children"), Output(ids.LEAD_FOLLOWUPS_MESSAGE, "children"),
+          Output(ids.LEAD_FOLLOWUPS_PAUSE, "disabled"), Output(ids.LEAD_FOLLOWUPS_RESUME, "disabled"),
+          Input(ids.LEAD_FOLLOWUPS_PAUSE, "n_clicks"), Input(ids.LEAD_FOLLOWUPS_RESUME, "n_clicks"),
+          State(ids.LEAD_FOLLOWUPS_LEAD, "data"), prevent_initial_call=True)
+def pause_or_resume(_pause, _resume, lead_id):
+    action = "pause" if ctx.triggered_id == ids.LEAD_FOLLOWUPS_PAUSE else "resume"
+    uow, caller = deps().uow, actor()
+    try:
+        change_followups(uow, caller, action, int(lead_id), automation_from_settings(deps().settings), clock=deps().clock)
+    except (Forbidden, LookupError, ValueError, TypeError) as exc:
+        return dash.no_update, message(str(exc), "danger"), dash.no_update, dash.no_update
+    timeline = followup_timeline(uow, caller, int(lead_id))
+    return followup_timeline_items(timeline), None, action == "pause", action == "resume"

@@ -20,10 +20,11 @@ def _filters(owners):
     btype = dcc.Dropdown(id=ids.LEADS_TYPE, options=[b.value for b in BusinessType], placeholder="Any business type")
     owner = dcc.Dropdown(id=ids.LEADS_OWNER, options=owner_options(owners), placeholder="Any owner",
                          style={"display": "block" if owners else "none"})
-    search = dcc.Input(id=ids.LEADS_SEARCH, type="search", debounce=True, placeholder="Search company, contact, e-mail, city",
+    search = dcc.Input(id=ids.LEADS_SEARCH, type="search", debounce=True, placeholder="Search name, e-mail, city",
                        className="form-control")
-    cols = [(search, 4), (status, 2), (btype, 3), (owner, 3)]
-    return html.Div([html.Div(c, className=f"col-md-{w}") for c, w in cols], className="row g-2 mb-3")
+    # The owner filter stays in the page (its callback reads it) but takes no room when hidden.
+    cols = [(search, 4), (status, 2), (btype, 3), (owner, 3)] if owners else [(search, 5), (status, 3), (btype, 4), (owner, 0)]
+    return html.Div([html.Div(c, className=f"col-md-{w}" if w else "d-none") for c, w in cols], className="row g-2 mb-3")
 
 
 def layout(**_kwargs):

@@ -1,8 +1,10 @@
 """The relay: delivers committed events, in order per subject, to the consumers and sinks.
 
-At least once: an event is marked delivered only after every consumer applied it and every sink took
-it. Exactly once in effect: each consumer records (consumer, source, id) in its inbox in the same
-transaction as its effect, so a redelivery after a crash changes nothing.
+At least once: an event is marked delivered only after every consumer applied it. Exactly once in
+effect: each consumer records (consumer, source, id) in its inbox in the same transaction as its
+effect, so a redelivery after a crash changes nothing. External sinks are never
+called here (a slow endpoint must not stall the consumers): the transaction that marks an event also
+queues one sink_deliveries row per sink, which the sink dispatchers (pipelines/sinks) send.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Protocol
 from domain.cloudevents import CloudEvent
 from services.clock import Clock, utc_now
 from services.outbox import from_record
+from services.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
 BACKOFF_BASE, BACKOFF_CAP = 1.0, 300.0
@@ -28,12 +31,6 @@ class Consumer(Protocol):
     def apply(self, tx, event: CloudEvent) -> None: ...
 
 
-class Sink(Protocol):
-    name: str
-
-    def send(self, event: CloudEvent) -> None: ...
-
-
 def backoff(attempt: int, rng: random.Random = random.Random()) -> float:
     """Seconds before the next try: exponential from 1 s, capped at 5 min, with 30% jitter."""
     delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempt - 1))
@@ -41,9 +38,12 @@ def backoff(attempt: int, rng: random.Random = random.Random()) -> float:
 
 
 class Relay:
-    def __init__(self, uow, consumers: list[Consumer], sinks: list[Sink] = (), clock: Clock = utc_now,
-                 batch: int = 200, poll_seconds: float = 1.0):
+    def __init__(self, uow, consumers: list[Consumer], sinks: list[str] = (), clock: Clock = utc_now,
+                 batch: int = 200, poll_seconds: float = 1.0, telemetry: Telemetry = NO_TELEMETRY):
+        """`sinks`: the names of the enabled sinks; every marked event is queued once per sink."""
         self.uow, self.consumers, self.sinks, self.clock = uow, list(consumers), list(sinks), clock
+        self.telemetry = telemetry
+        self._marked_listeners: list = []
         self.batch, self.poll_seconds = batch, poll_seconds
         self._wake, self._stop = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
@@ -51,6 +51,10 @@ class Relay:
     def wake(self) -> None:
         """Called after a commit that wrote events: deliver now instead of at the next poll."""
         self._wake.set()
+
+    def on_marked(self, listener) -> None:
+        """Call `listener()` after a batch marked events (and so queued sink deliveries): the sink dispatchers' wake-up."""
+        self._marked_listeners.append(listener)
 
     def start(self) -> "Relay":
         self._thread = threading.Thread(target=self._loop, name="event-relay", daemon=True)
@@ -84,6 +88,9 @@ class Relay:
             delivered = self._deliver_batch(tx, records)
             if self._locks_rows():
                 tx.commit()
+        if delivered and self.sinks:
+            for listener in self._marked_listeners:
+                listener()
         return delivered
 
     def _locks_rows(self) -> bool:
@@ -106,6 +113,7 @@ class Relay:
                 self._postpone(claim_tx, record, exc)
                 continue
             self._mark(claim_tx, record.seq)
+            self.telemetry.event_published(record.type)
             delivered += 1
         return delivered
 
@@ -119,23 +127,25 @@ class Relay:
         for consumer in self.consumers:
             if consumer.wants(event):
                 self._apply(consumer, event)
-        for sink in self.sinks:
-            sink.send(event)
 
     def _apply(self, consumer: Consumer, event: CloudEvent) -> None:
         with self.uow() as tx:
             if tx.inbox.seen(consumer.name, event.source, event.id):
+                self.telemetry.event_deduplicated(event.type, consumer.name)
                 return
             consumer.apply(tx, event)
             tx.inbox.record(consumer.name, event.source, event.id, self.clock())
             tx.commit()
+        self.telemetry.event_consumed(event.type, consumer.name)
 
     def _mark(self, claim_tx, seq: int) -> None:
         if self._locks_rows():
             claim_tx.events.mark_delivered(seq, self.clock())
+            claim_tx.sink_deliveries.enqueue(seq, self.sinks)
             return
         with self.uow() as tx:
             tx.events.mark_delivered(seq, self.clock())
+            tx.sink_deliveries.enqueue(seq, self.sinks)
             tx.commit()
 
     def _postpone(self, claim_tx, record, exc: Exception) -> None:

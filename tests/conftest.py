@@ -1,6 +1,7 @@
 """Shared fixtures: settings on a temporary folder, a fresh app per test, a live server, PostgreSQL."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -27,6 +28,13 @@ def make_settings(tmp_path: Path, **overrides):
     return load_settings(environ={}, overrides=base)
 
 
+def shutdown(server) -> None:
+    """Stop an app's background threads and release its databases (see app.shutdown)."""
+    from app import shutdown as stop_app
+
+    stop_app(server)
+
+
 @pytest.fixture
 def settings(tmp_path):
     return make_settings(tmp_path)
@@ -38,8 +46,7 @@ def app(settings):
 
     server = create_app(settings)
     yield server
-    server.extensions["cockpit"].warehouse.close()
-    server.extensions["cockpit"].engine.dispose()
+    shutdown(server)
 
 
 class LiveServer:
@@ -56,6 +63,21 @@ class LiveServer:
     def close(self):
         self._server.close()
         self._thread.join(timeout=5)
+
+
+@contextlib.contextmanager
+def serving_demo_app(folder: Path, **overrides):
+    """A fresh demo app behind a live server, for module-scoped fixtures; each module gets its own
+    database, so one module's password changes or deactivations never leak into another's."""
+    from app import create_app
+
+    app = create_app(make_settings(folder, **overrides))
+    live = LiveServer(app)
+    try:
+        yield live, app
+    finally:
+        live.close()
+        shutdown(app)
 
 
 @pytest.fixture

@@ -9,9 +9,10 @@ from flask_login import current_user
 from domain.cloudevents import InvalidEvent, parse_time
 from pipelines.catalog import catalog_json
 from services.events_log import newest_events
-from services.ingest import Outcome, check_external, ingest_events
+from services.ingest import Outcome, StoreBusy, check_external, ingest_events
 from web.cloudevents_http import UnsupportedFormat, parse_request
 from web.identity import cockpit_services
+from web.metrics import app_telemetry
 from web.problem import problem
 
 bp = Blueprint("events_api", __name__)
@@ -41,7 +42,12 @@ def receive():
         return problem(415, "Unsupported Media Type", str(exc))
     except InvalidEvent as exc:
         return problem(400, "Invalid event", exc.reason, attribute=exc.attribute)
-    outcomes = ingest_events(cockpit_services().uow, events, clock=cockpit_services().clock)
+    try:
+        outcomes = ingest_events(cockpit_services().uow, events, clock=cockpit_services().clock, telemetry=app_telemetry())
+    except StoreBusy as exc:  # nothing was stored: the sender retries, as CloudEvents senders do on 503
+        busy = problem(503, "Service Unavailable", "The event store is busy; retry shortly.")
+        busy.headers["Retry-After"] = str(exc.retry_after)
+        return busy
     results = [{"source": e.source, "id": e.id, "result": o.value} for e, o in zip(events, outcomes)]
     if batch:
         status = 409 if Outcome.CONFLICT in outcomes else 202 if Outcome.CREATED in outcomes else 200

@@ -14,7 +14,8 @@ from web.problem import problem
 
 PUBLIC_PREFIXES = ("/login", "/healthz", "/assets/", "/_dash-component-suites/", "/_favicon.ico",
                    "/unsubscribe", "/webhooks/",
-                   "/api/events")  # the event API checks its own Bearer token
+                   "/api/events",  # the event API checks its own Bearer token
+                   "/metrics")  # so does the metrics view (METRICS_TOKEN)
 MACHINE_PREFIXES = ("/_dash", "/_reload-hash", "/api/", "/stream/", "/export/")
 
 

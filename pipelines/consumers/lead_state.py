@@ -8,7 +8,10 @@ import logging
 
 from data.models import Activity, Lead
 from domain.cloudevents import CloudEvent, parse_time
+from domain.followups import FollowupPolicy
 from domain.model import ActivityType, LeadStatus, Outcome
+from services.followups import FollowupAutomation, plan_next_followup
+from services.holiday_calendar import PublicHolidays
 from services.outbox import SOURCE_PREFIX
 
 log = logging.getLogger(__name__)
@@ -20,6 +23,11 @@ REPLIED = "com.freshplan.followup.replied.v1"
 class LeadStateConsumer:
     name = "lead-state"
 
+    def __init__(self, followups: FollowupAutomation | None = None):
+        # The follow-up clock starts here (registration, sample delivery): plan the first step.
+        self._policy = followups.policy if followups else FollowupPolicy()
+        self._calendar = followups.calendar if followups else PublicHolidays()
+
     def wants(self, event: CloudEvent) -> bool:
         return event.type in (REGISTERED, SAMPLE, REPLIED) and not event.source.startswith(SOURCE_PREFIX)
 
@@ -29,10 +37,12 @@ class LeadStateConsumer:
     def _registered(self, tx, d: dict, event: CloudEvent) -> None:
         owner = tx.users.by_username(d["owner"]) if d.get("owner") else None
         when = parse_time(d["registered_at"])
-        tx.leads.add(Lead(company=d["company"], business_type=d["business_type"], email=d.get("email"),
-                          contact_name=d.get("contact_name"), city=d.get("city"), owner_id=owner.id if owner else None,
-                          team_id=owner.team_id if owner else None, email_consent=bool(d.get("email_consent")),
-                          status=LeadStatus.REGISTERED.value, registered_at=when, updated_at=when))
+        lead = Lead(company=d["company"], business_type=d["business_type"], email=d.get("email"),
+                    contact_name=d.get("contact_name"), city=d.get("city"), owner_id=owner.id if owner else None,
+                    team_id=owner.team_id if owner else None, email_consent=bool(d.get("email_consent")),
+                    status=LeadStatus.REGISTERED.value, registered_at=when, updated_at=when)
+        tx.leads.add(lead)
+        plan_next_followup(lead, self._policy, self._calendar, when, tx)
 
     def _lead(self, tx, d: dict, event: CloudEvent) -> Lead | None:
         lead = tx.leads.find(d.get("lead_id"), d.get("email"))
@@ -47,6 +57,8 @@ class LeadStateConsumer:
             if lead.status == LeadStatus.REGISTERED.value:
                 lead.status = LeadStatus.ACTIVE.value
             lead.updated_at = lead.sample_delivered_at
+            # A new clock: the sequence starts over from the delivery (new step keys).
+            plan_next_followup(lead, self._policy, self._calendar, lead.sample_delivered_at, tx, restart=True)
 
     def _replied(self, tx, d: dict, event: CloudEvent) -> None:
         lead = self._lead(tx, d, event)

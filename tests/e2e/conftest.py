@@ -15,7 +15,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import serving_demo_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -28,14 +28,8 @@ FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
 @pytest.fixture(scope="module")
 def cockpit(tmp_path_factory):
     """The app with demo data behind a real HTTP server; built once per module (it takes a while)."""
-    from app import create_app
-
-    app = create_app(make_settings(tmp_path_factory.mktemp("e2e-app")))
-    live = LiveServer(app)
-    yield live, app
-    live.close()
-    app.extensions["cockpit"].warehouse.close()
-    app.extensions["cockpit"].engine.dispose()
+    with serving_demo_app(tmp_path_factory.mktemp("e2e-app")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import requests
 from sqlalchemy import select
 
 from data.models import Lead, Team, User
-from tests.conftest import LiveServer, make_settings
+from tests.conftest import serving_demo_app
 from tests.http_helpers import callback_body, post_callback, sign_in
 
 LEADS_CALLBACK = dict(
@@ -22,13 +22,8 @@ def leads_body(owner=None, page_size=100):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from app import create_app
-
-    app = create_app(make_settings(tmp_path_factory.mktemp("sec")))
-    live = LiveServer(app)
-    yield live, app
-    live.close()
-    app.extensions["cockpit"].warehouse.close()
+    with serving_demo_app(tmp_path_factory.mktemp("sec")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,53 @@
+"""The named analytics SQL files (data/sql/funnel_*.sql, templates_*.sql, roi_*.sql) run on DuckDB.
+
+Values are always bound parameters. The only text ever put into a statement is an ORDER BY column
+and direction, and only after the caller matched it against an allow-list (DuckDB cannot bind names).
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+_NAME = re.compile(r"^(funnel|templates|roi)_[a-z_]+$")
+_IDENTIFIER = re.compile(r"^[a-z_]+$")
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"not an analytics query: {name!r}")
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def rows(cursor, name: str, params: dict) -> list[dict]:
+    """All rows of a named query as dicts (aggregates: a few hundred rows at most)."""
+    result = cursor.execute(load(name), params)
+    columns = [d[0] for d in result.description]
+    return [dict(zip(columns, row)) for row in result.fetchall()]
+
+
+def stream(cursor, name: str, params: dict, order_by: str, descending: bool,
+           batch: int = 10_000) -> tuple[list[str], Iterator[tuple]]:
+    """A named query's columns and a generator of its rows, fetched `batch` rows at a time."""
+    if not _IDENTIFIER.match(order_by):
+        raise ValueError(f"not a column name: {order_by!r}")
+    sql = load(name).replace("{order_by}", order_by).replace("{direction}", "DESC" if descending else "ASC")
+    result = cursor.execute(sql, params)
+    columns = [d[0] for d in result.description]
+
+    def generate() -> Iterator[tuple]:
+        while chunk := result.fetchmany(batch):
+            yield from chunk
+    return columns, generate()
+
+
+def create_schema(cursor) -> None:
+    """The warehouse tables from schema.sql (tests and benches build an in-memory DuckDB this way)."""
+    text = (SQL_DIR / "schema.sql").read_text(encoding="utf-8")
+    for statement in re.split(r";\s*$", text, flags=re.MULTILINE):
+        code = "\n".join(line for line in statement.splitlines() if not line.strip().startswith("--")).strip()
+        if code:
+            cursor.execute(code)

@@ -1,0 +1,51 @@
+"""What the DuckDB replica is fed from: the OLTP event log by seq, and the facts of the leads it names."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from data.models import EventRecord, Lead
+
+LEAD_CHUNK = 900  # bound parameters per IN list: well below SQLite's and PostgreSQL's limits
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    seq: int
+    event_id: str
+    source: str
+    type: str
+    subject: str | None
+    time: datetime
+    data: dict | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class LeadFacts:
+    owner_id: int | None
+    team_id: int | None
+    business_type: str | None
+    estimated_volume: int | None
+
+
+def events_after(session: Session, seq: int, limit: int) -> list[LoggedEvent]:
+    """The next `limit` events of the log with a seq above `seq`, oldest first (primary key order)."""
+    stmt = (select(EventRecord.seq, EventRecord.id, EventRecord.source, EventRecord.type, EventRecord.subject,
+                   EventRecord.time, EventRecord.data, EventRecord.recorded_at)
+            .where(EventRecord.seq > seq).order_by(EventRecord.seq).limit(limit))
+    return [LoggedEvent(*row) for row in session.execute(stmt)]
+
+
+def lead_facts(session: Session, lead_ids: set[int]) -> dict[int, LeadFacts]:
+    """Owner, team, business type and volume of the given leads, in a few batched queries."""
+    ids, found = sorted(lead_ids), {}
+    for start in range(0, len(ids), LEAD_CHUNK):
+        stmt = (select(Lead.id, Lead.owner_id, Lead.team_id, Lead.business_type, Lead.estimated_volume)
+                .where(Lead.id.in_(ids[start:start + LEAD_CHUNK])))
+        for lead_id, *facts in session.execute(stmt):
+            found[lead_id] = LeadFacts(*facts)
+    return found

@@ -1,0 +1,94 @@
+"""The DuckDB analytics replica: its schema, its stored position, and applying one batch of events.
+
+Rows and position are written in one DuckDB transaction, so a crash between batches neither loses
+nor double-counts; the fact table is keyed by the OLTP seq, and the daily aggregates are recomputed
+from it for the days a batch touches, so re-applying rows changes nothing.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from data.warehouse import DuckDbWarehouse
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+POSITION_NAME = "oltp_events"
+FACT_COLUMNS = ("seq", "event_id", "source", "type", "time", "lead_id", "user_id", "team_id", "business_type",
+                "step", "template_id", "template_version", "variant", "label", "customer_id", "revenue", "volume")
+TABLES = ("events", "projection_position", "daily_counts")
+
+
+@lru_cache(maxsize=None)
+def sql_text(name: str) -> str:
+    """A named query of data/sql/ (file name without .sql); table and column names are never bound."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def statements(script: str) -> list[str]:
+    """The statements of a script whose statements end with ';' at the end of a line."""
+    body = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip() for s in body.split(";\n") if s.strip().strip(";")]
+
+
+def ensure_schema(cur: duckdb.DuckDBPyConnection) -> None:
+    for stmt in statements(sql_text("schema") + "\n"):
+        cur.execute(stmt)
+
+
+def reset(cur: duckdb.DuckDBPyConnection) -> None:
+    """Drop everything the projection wrote; the next catch-up rebuilds it from the log."""
+    for table in TABLES:
+        cur.execute(f"DROP TABLE IF EXISTS {table}")  # names from the constant above, never from input
+    ensure_schema(cur)
+
+
+def read_position(cur: duckdb.DuckDBPyConnection) -> int:
+    row = cur.execute(sql_text("projection_position"), [POSITION_NAME]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int, now: datetime) -> None:
+    """Append `rows` (FACT_COLUMNS order), refresh the aggregates of their days, store `position`: one transaction."""
+    frame = pd.DataFrame(rows, columns=list(FACT_COLUMNS), dtype=object) if rows else None
+    cur.begin()
+    try:
+        if frame is not None:
+            cur.register("batch", frame)
+            for name in ("projection_insert_events", "projection_delete_days", "projection_insert_days"):
+                cur.execute(sql_text(name))
+        cur.execute(sql_text("projection_save_position"), [POSITION_NAME, position, naive_utc(now)])
+        cur.commit()
+    except BaseException:
+        cur.rollback()
+        raise
+    finally:
+        if frame is not None:
+            cur.unregister("batch")
+
+
+def naive_utc(value: datetime) -> datetime:
+    """DuckDB TIMESTAMP columns hold naive UTC; an aware value would be shifted by the session time zone."""
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def open_replica(path: Path | str, per_process: bool) -> DuckDbWarehouse:
+    """The replica this process owns. DuckDB lets one process write a file, so on PostgreSQL (several
+    web processes) each takes a numbered slot next to `path`: the first whose lock it gets, so a
+    restarted process reuses a replica and only tails what it missed. A missing file starts empty
+    and the projection rebuilds it from the log."""
+    path = Path(path)
+    if not per_process or str(path) == ":memory:":
+        return DuckDbWarehouse(path)
+    for slot in range(64):
+        try:
+            return DuckDbWarehouse(path.with_name(f"{path.stem}.{slot}{path.suffix}"))
+        except duckdb.IOException:  # another process holds this slot
+            continue
+    return DuckDbWarehouse(path.with_name(f"{path.stem}.pid{os.getpid()}{path.suffix}"))

@@ -1,0 +1,59 @@
+"""The `email_messages` rows as the email core reads and changes them (one SQLAlchemy session)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data.models import EmailMessage, Lead, Suppression
+from mailer.api import MessageStatus
+
+RETRYABLE = (MessageStatus.QUEUED.value, MessageStatus.FAILED.value)
+
+
+class MessageStore:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def _locking(self, stmt):
+        """On PostgreSQL the row stays locked until the transaction ends and other dispatchers skip it."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            return stmt.with_for_update(skip_locked=True)
+        return stmt
+
+    def by_key(self, key: str) -> EmailMessage | None:
+        return self.session.scalar(select(EmailMessage).where(EmailMessage.idempotency_key == key))
+
+    def next_due(self, now: datetime) -> EmailMessage | None:
+        stmt = (select(EmailMessage).where(EmailMessage.status.in_(RETRYABLE), EmailMessage.next_attempt_at <= now)
+                .order_by(EmailMessage.next_attempt_at, EmailMessage.id).limit(1))
+        return self.session.scalar(self._locking(stmt))
+
+    def stale_sending(self, now: datetime, limit: int) -> list[EmailMessage]:
+        """Messages whose provider call was recorded but never confirmed within the lease."""
+        stmt = (select(EmailMessage).where(EmailMessage.status == MessageStatus.SENDING.value,
+                                           EmailMessage.next_attempt_at <= now)
+                .order_by(EmailMessage.next_attempt_at).limit(limit))
+        return list(self.session.scalars(self._locking(stmt)))
+
+    def get(self, message_id: int) -> EmailMessage | None:
+        return self.session.get(EmailMessage, message_id)
+
+    def depth(self) -> int:
+        """Messages still to send: queued or waiting for a retry."""
+        return self.session.scalar(select(func.count()).select_from(EmailMessage)
+                                   .where(EmailMessage.status.in_(RETRYABLE))) or 0
+
+    def refusal(self, email: str, lead_id: int | None) -> str | None:
+        """Why this address must not get mail now, or None: suppressed, or the lead gave no consent."""
+        normalized = email.strip().lower()
+        suppressed = self.session.scalar(select(Suppression.reason)
+                                         .where(func.lower(Suppression.email) == normalized).limit(1))
+        if suppressed is not None:
+            return f"suppressed: {suppressed}"
+        if lead_id is not None:
+            consent = self.session.scalar(select(Lead.email_consent).where(Lead.id == lead_id))
+            if not consent:
+                return "no email consent" if consent is not None else "lead not found"
+        return None

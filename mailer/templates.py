@@ -1,0 +1,218 @@
+"""Email templates: checked when saved, rendered in a sandbox when sent (DESIGN section 5).
+
+A template version has three parts (subject, HTML, text) and a list of declared variables. Saving
+refuses syntax errors, variables that are used but not declared or declared but unknown to the
+template's kind, and constructs that reach into Python internals; every issue names its line.
+Rendering runs in Jinja2's SandboxedEnvironment with StrictUndefined, so what slipped past the
+check still cannot escape, and a missing variable is an error rather than a blank.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass
+
+from jinja2 import StrictUndefined, TemplateError as JinjaError, TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from mailer.api import RenderedMail
+
+UNSUBSCRIBE_URL = "unsubscribe_url"
+COMMON_VARIABLES = ("contact_name", "company", "city", "business_type", UNSUBSCRIBE_URL)
+# What a caller of each kind supplies; `products` is a list of product names.
+KIND_VARIABLES: dict[str, tuple[str, ...]] = {
+    "SAMPLE_REQUEST": COMMON_VARIABLES + ("products",),
+    "FOLLOW_UP": COMMON_VARIABLES + ("discount_percent", "min_order_eur"),
+    "REMINDER": COMMON_VARIABLES + ("discount_percent", "min_order_eur"),
+    "WELCOME": COMMON_VARIABLES,
+}
+KINDS = tuple(KIND_VARIABLES)
+PARTS = ("subject", "html", "text")
+MAX_SOURCE_CHARS = 50_000
+MAX_SEQUENCE_PRODUCT = 10_000  # 'x' * n and [..] * n beyond this are refused (memory)
+MAX_EXPONENT = 64
+
+
+class TemplateError(Exception):
+    """No usable template, a missing variable, or a template that failed to render."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    part: str  # subject | html | text | variables
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.part} line {self.line}: {self.message}" if self.line else f"{self.part}: {self.message}"
+
+
+class TemplateValidationError(TemplateError):
+    def __init__(self, issues: list[Issue]):
+        super().__init__("; ".join(str(i) for i in issues))
+        self.issues = issues
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    subject: str
+    html: str
+    text: str
+    declared: tuple[str, ...]
+
+    def parts(self) -> tuple[tuple[str, str], ...]:
+        return (("subject", self.subject), ("html", self.html), ("text", self.text))
+
+
+def _finalize(value):
+    """None prints as nothing, a list as 'a, b, c' (e.g. the products of a sample box)."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+class _Sandbox(SandboxedEnvironment):
+    """Also refuses arithmetic that would exhaust memory or CPU ('x' * 10**9, 9**9**9)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" and not (isinstance(right, int) and abs(right) <= MAX_EXPONENT):
+            raise SecurityError("exponent too large")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE_PRODUCT:
+                    raise SecurityError("repetition too large")
+        return super().call_binop(context, operator, left, right)
+
+
+def _env(autoescape: bool) -> _Sandbox:
+    return _Sandbox(undefined=StrictUndefined, autoescape=autoescape, finalize=_finalize,
+                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+_ENVS = {"subject": _env(False), "html": _env(True), "text": _env(False)}
+_FORBIDDEN_TAGS = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
+
+
+def _unsafe(ast: nodes.Template) -> list[tuple[int, str]]:
+    """Constructs refused at save time; the sandbox would refuse most of them at render time too."""
+    found = []
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Pow) + _FORBIDDEN_TAGS):
+        if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
+            found.append((node.lineno, f"access to the internal attribute {node.attr!r} is not allowed"))
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and str(node.arg.value).startswith("_"):
+            found.append((node.lineno, f"access to the internal item {node.arg.value!r} is not allowed"))
+        elif isinstance(node, nodes.Filter) and node.name == "attr":
+            found.append((node.lineno, "the attr filter is not allowed"))
+        elif isinstance(node, nodes.Pow):
+            found.append((node.lineno, "the ** operator is not allowed"))
+        elif isinstance(node, _FORBIDDEN_TAGS):
+            found.append((node.lineno, f"{type(node).__name__.lower()} is not allowed in mail templates"))
+    return found
+
+
+def _first_line_of(ast: nodes.Template, name: str) -> int:
+    return min((n.lineno for n in ast.find_all(nodes.Name) if n.name == name and n.ctx == "load"), default=1)
+
+
+def _check_part(part: str, source: str, declared: set[str]) -> list[Issue]:
+    if len(source) > MAX_SOURCE_CHARS:
+        return [Issue(part, None, f"longer than {MAX_SOURCE_CHARS} characters")]
+    try:
+        ast = _ENVS[part].parse(source)
+    except TemplateSyntaxError as exc:
+        return [Issue(part, exc.lineno, exc.message or "syntax error")]
+    issues = [Issue(part, line, message) for line, message in _unsafe(ast)]
+    for name in sorted(meta.find_undeclared_variables(ast) - declared):
+        issues.append(Issue(part, _first_line_of(ast, name), f"variable {name!r} is used but not declared"))
+    if part in ("html", "text") and UNSUBSCRIBE_URL not in meta.find_undeclared_variables(ast):
+        issues.append(Issue(part, None, "every mail needs the unsubscribe link {{ unsubscribe_url }}"))
+    return sorted(issues, key=lambda i: (i.line or 0, i.message))
+
+
+def declared_for(names) -> tuple[str, ...]:
+    """The declared variables as stored: trimmed, unique, sorted, unsubscribe_url always among them."""
+    return tuple(sorted({n.strip() for n in names if n and n.strip()} | {UNSUBSCRIBE_URL}))
+
+
+def validate(kind: str, source: TemplateSource, sample: dict | None = None) -> list[Issue]:
+    """Every problem of a template version; an empty list means it may be saved."""
+    if kind not in KIND_VARIABLES:
+        return [Issue("variables", None, f"unknown template kind {kind!r}; known: {', '.join(KINDS)}")]
+    declared = set(declared_for(source.declared))
+    issues = [Issue("variables", None, f"{name!r} is not a variable of {kind}; known: {', '.join(KIND_VARIABLES[kind])}")
+              for name in sorted(declared - set(KIND_VARIABLES[kind]))]
+    for part, text in source.parts():
+        issues += _check_part(part, text, declared)
+    if not issues and sample is not None:
+        issues += _trial_render(source, sample)
+    return issues
+
+
+def _template_line(tb) -> int | None:
+    """The line of the template frame in a traceback (Jinja rewrites template frames to '<template>')."""
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _trial_render(source: TemplateSource, sample: dict) -> list[Issue]:
+    for part, text in source.parts():
+        try:
+            _ENVS[part].from_string(text).render(sample)
+        except (JinjaError, ArithmeticError, TypeError, ValueError) as exc:
+            return [Issue(part, _template_line(sys.exc_info()[2]), f"fails with sample data: {exc}")]
+    return []
+
+
+def render_source(source: TemplateSource, variables: dict) -> tuple[str, str, str]:
+    """(subject, html, text); only declared variables reach the template."""
+    declared = declared_for(source.declared)
+    missing = [name for name in declared if name not in variables]
+    if missing:
+        raise TemplateError(f"missing template variable(s): {', '.join(missing)}")
+    context = {name: variables[name] for name in declared}
+    try:
+        rendered = [_ENVS[part].from_string(text).render(context) for part, text in source.parts()]
+    except SecurityError as exc:
+        raise TemplateError(f"refused an unsafe template construct: {exc}") from None
+    except (JinjaError, ArithmeticError, TypeError, ValueError) as exc:
+        raise TemplateError(f"template failed to render: {exc}") from None
+    subject = " ".join(rendered[0].split())  # one header line: no CR/LF can reach the mail headers
+    return subject, rendered[1], rendered[2]
+
+
+def choose_variant(weights: dict[str, int], pick: str) -> str:
+    """A variant chosen by weight from a stable hash of `pick`: the same pick, the same variant."""
+    candidates = sorted((v, w) for v, w in weights.items() if w > 0)
+    if not candidates:
+        raise TemplateError("no variant has a weight above 0")
+    total = sum(w for _v, w in candidates)
+    point = int.from_bytes(hashlib.sha256(pick.encode()).digest()[:8], "big") % total
+    for variant, weight in candidates:
+        if point < weight:
+            return variant
+        point -= weight
+    raise AssertionError("unreachable: point < total")
+
+
+def render_template(tx, kind: str, locale: str, variables: dict, pick: str) -> RenderedMail:
+    """Render the active version of `kind` in `locale` (else 'de', else any locale) for one recipient.
+
+    `pick` chooses the A/B variant deterministically (e.g. f"{lead_id}:{step}"). `variables` must
+    hold every declared variable, `unsubscribe_url` included (mailer.unsubscribe.unsubscribe_url)."""
+    from mailer import template_store
+
+    rows = template_store.active_version(tx.session, kind, locale)
+    if not rows:
+        raise TemplateError(f"no active {kind} template (locale {locale!r}, 'de' or any other)")
+    chosen = next(r for r in rows if r.variant == choose_variant({r.variant: r.weight for r in rows}, pick))
+    subject, html, text = render_source(template_store.source_of(chosen), variables)
+    return RenderedMail(subject=subject, html=html, text=text, template_id=chosen.id,
+                        template_version=chosen.version, variant=chosen.variant)

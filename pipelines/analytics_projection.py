@@ -1,0 +1,192 @@
+"""The analytics projection: tails the OLTP event log into this process's DuckDB replica (DESIGN 2, 6).
+
+It reads events after its stored position, enriches them with their lead's owner, team and business
+type (one batched query per batch), and appends them with the refreshed daily aggregates and the new
+position in one DuckDB transaction. A background thread runs it, woken after commits that wrote events
+(this process's unit of work, and on PostgreSQL every process's commits via LISTEN/NOTIFY), with a poll
+as the fallback; after each applied batch the broadcaster wakes the open cockpit streams.
+
+Gaps in seq. PostgreSQL hands out seqs at insert but may commit a lower seq after a higher one (or roll
+it back, leaving a hole forever). The position only moves past a missing seq once the first event after
+the hole was recorded more than `gap_grace` ago: a transaction open that long is taken as rolled back.
+Events beyond a young hole are applied at once (the screen stays live) and re-read until the hole is
+settled; the fact table's seq key makes re-reading harmless. We do not wait for the relay's
+delivered_at instead because that would add the relay's lag and tie analytics to its health.
+
+`python -m pipelines.analytics_projection --rebuild` drops the replica and rebuilds it from the log;
+a missing replica file starts empty, so it is rebuilt the same way on start.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import threading
+from datetime import datetime, timedelta, timezone
+
+from data.duckdb_feed import LeadFacts, LoggedEvent, events_after, lead_facts
+from data.duckdb_replica import apply_batch, ensure_schema, naive_utc, read_position, reset
+from domain.events import PREFIX
+from pipelines.broadcast import Broadcaster, Touched
+from services.clock import Clock, utc_now
+
+log = logging.getLogger(__name__)
+VERSION_SUFFIX = re.compile(r"\.v\d+$")
+NO_LEAD = LeadFacts(None, None, None, None)
+
+
+def short_type(type_: str) -> str:
+    """'com.freshplan.followup.sent.v1' -> 'followup.sent'; foreign types stay as they came."""
+    if not type_.startswith(PREFIX):
+        return type_
+    return VERSION_SUFFIX.sub("", type_[len(PREFIX):])
+
+
+def lead_id_of(event: LoggedEvent) -> int | None:
+    """data.lead_id, else the number the subject ends with ('lead/42' or '42')."""
+    value = (event.data or {}).get("lead_id")
+    if value is None and event.subject:
+        value = event.subject.rsplit("/", 1)[-1]
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def fact_row(event: LoggedEvent, lead_id: int | None, lead: LeadFacts) -> tuple:
+    """One row of the DuckDB `events` table (data/sql/schema.sql, FACT_COLUMNS order)."""
+    data, kind = event.data or {}, short_type(event.type)
+    volume = data.get("volume", lead.estimated_volume) if kind == "customer.converted" else data.get("volume")
+    return (event.seq, event.event_id, event.source, kind, naive_utc(event.time), lead_id, lead.owner_id,
+            lead.team_id, lead.business_type, data.get("step"), _text(data.get("template_id", data.get("template"))),
+            _number(data.get("template_version"), int), data.get("variant"), data.get("label"),
+            _number(data.get("customer_id"), int), _number(data.get("revenue"), float), _number(volume, float))
+
+
+def _text(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _number(value, kind):
+    try:
+        return None if value is None else kind(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def settled_position(position: int, events: list[LoggedEvent], older_than: datetime) -> int:
+    """The highest seq with nothing missing below it, skipping holes whose next event is old enough."""
+    for event in events:
+        if event.seq != position + 1 and _aware(event.recorded_at) > older_than:
+            break  # a young hole: an earlier transaction may still commit into it
+        position = event.seq
+    return position
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+class AnalyticsProjection:
+    def __init__(self, uow, warehouse, broadcaster: Broadcaster | None = None, clock: Clock = utc_now,
+                 batch_size: int = 5000, gap_grace: timedelta = timedelta(seconds=5), poll_seconds: float = 1.0):
+        self.uow, self.warehouse, self.clock = uow, warehouse, clock
+        self.broadcaster = broadcaster or Broadcaster()
+        self.batch_size, self.gap_grace, self.poll_seconds = batch_size, gap_grace, poll_seconds
+        self._wake, self._stop = threading.Event(), threading.Event()
+        self._thread: threading.Thread | None = None
+        self._apply_lock = threading.Lock()
+        cur = warehouse.cursor()
+        try:
+            ensure_schema(cur)
+        finally:
+            cur.close()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> "AnalyticsProjection":
+        self._thread = threading.Thread(target=self._run, name="analytics-projection", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+            except Exception:  # noqa: BLE001 - a failed batch is retried at the next wake or poll
+                if self._stop.is_set() or getattr(self.warehouse, "closed", False):
+                    return
+                log.exception("analytics projection batch failed")
+            self._wake.wait(self.poll_seconds)
+            self._wake.clear()
+
+    def catch_up(self) -> int:
+        """Apply every committed event after the stored position; returns how many rows were read."""
+        total = 0
+        with self._apply_lock:
+            while not self._stop.is_set():
+                read, advanced = self._apply_next()
+                total += read
+                if read < self.batch_size or not advanced:
+                    break
+        return total
+
+    def rebuild(self) -> int:
+        with self._apply_lock:
+            cur = self.warehouse.cursor()
+            try:
+                reset(cur)
+            finally:
+                cur.close()
+        return self.catch_up()
+
+    def _apply_next(self) -> tuple[int, bool]:
+        cur = self.warehouse.cursor()
+        try:
+            position = read_position(cur)
+            with self.uow(write=False) as tx:
+                events = events_after(tx.session, position, self.batch_size)
+                lead_ids = {lead_id_of(e) for e in events} - {None}
+                leads = lead_facts(tx.session, lead_ids) if lead_ids else {}
+            if not events:
+                return 0, False
+            rows = [fact_row(e, lid, leads.get(lid, NO_LEAD)) for e in events for lid in [lead_id_of(e)]]
+            now = self.clock()
+            new_position = settled_position(position, events, now - self.gap_grace)
+            apply_batch(cur, rows, new_position, now)
+        finally:
+            cur.close()
+        self.broadcaster.publish(Touched(frozenset((r[7], r[6]) for r in rows if r[5] is not None), events[-1].seq))
+        return len(events), new_position > position
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Tail the event log into the DuckDB analytics replica.")
+    parser.add_argument("--rebuild", action="store_true", help="drop the replica and rebuild it from the log")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from config import load_settings
+    from data.db import make_engine, make_session_factory
+    from data.duckdb_replica import open_replica
+    from data.uow import SqlAlchemyUnitOfWork
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    warehouse = open_replica(settings.analytics_path, engine.dialect.name == "postgresql")
+    projection = AnalyticsProjection(SqlAlchemyUnitOfWork(make_session_factory(engine)), warehouse)
+    read = projection.rebuild() if args.rebuild else projection.catch_up()
+    print(f"{warehouse.path}: {read} events read", flush=True)
+    warehouse.close()
+    engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

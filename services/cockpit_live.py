@@ -1,0 +1,142 @@
+"""The live cockpit read model: follow-up numbers of the caller's scope with trends and daily series.
+
+Sent, replies and conversions come from the DuckDB replica's daily aggregates; the "due" counts from
+the OLTP leads (indexed by next_followup_at). The scope is decided here with domain.roles.scope_for,
+for the page layout, every callback and every stream alike.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+
+from data.duckdb_cockpit import DuckDbCockpit
+from domain.roles import Actor, Page, Role, Scope, require, scope_for, sees_lead_rows
+
+PERIODS = {"today": 1, "7d": 7, "30d": 30}
+PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
+DEFAULT_PERIOD = "7d"
+MIN_SERIES_DAYS = 14
+RECENT_ROWS = 8
+EMPTY = {"t3_sent": 0, "t7_sent": 0, "sent": 0, "replies": 0, "positive": 0, "conversions": 0}
+PICKS_ANY_TEAM = (Role.ADMIN, Role.ANALYST, Role.VIEWER)
+
+
+@dataclass(frozen=True)
+class Metric:
+    value: float
+    previous: float | None = None  # the same number over the previous period; None where it has no meaning
+    series: list[float] = field(default_factory=list)  # one value per day, oldest first
+
+
+@dataclass(frozen=True)
+class CockpitNumbers:
+    title: str
+    period: str
+    team_id: int | None
+    member_id: int | None
+    metrics: dict[str, Metric]
+    members: list[dict] = field(default_factory=list)
+    recent: list[dict] = field(default_factory=list)
+    team_choices: list[tuple[int, str]] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Window:
+    first: date
+    last: date
+    previous_first: date
+    previous_last: date
+    series_first: date
+
+    @classmethod
+    def of(cls, period: str, today: date) -> "Window":
+        days = PERIODS[period]
+        first = today - timedelta(days=days - 1)
+        return cls(first, today, first - timedelta(days=days), first - timedelta(days=1),
+                   today - timedelta(days=max(days, MIN_SERIES_DAYS) - 1))
+
+
+def _sum(daily: dict[date, dict[str, int]], first: date, last: date) -> dict[str, int]:
+    total = dict(EMPTY)
+    for day, counts in daily.items():
+        if first <= day <= last:
+            for key, value in counts.items():
+                total[key] += value
+    return total
+
+
+def _rate(counts: dict[str, int]) -> float:
+    return round(100 * counts["conversions"] / counts["replies"], 1) if counts["replies"] else 0.0
+
+
+def _metrics(daily, window: Window, today: date, due: dict[str, int]) -> dict[str, Metric]:
+    days = [window.series_first + timedelta(days=i) for i in range((today - window.series_first).days + 1)]
+    per_day = [daily.get(d, EMPTY) for d in days]
+    cur, prev = _sum(daily, window.first, window.last), _sum(daily, window.previous_first, window.previous_last)
+    week_start = today - timedelta(days=today.weekday())
+    week, last_week = _sum(daily, week_start, today), _sum(daily, week_start - timedelta(days=7), today - timedelta(days=7))
+    yesterday = today - timedelta(days=1)
+
+    def metric(key: str) -> Metric:
+        return Metric(cur[key], prev[key], [c[key] for c in per_day])
+
+    return {"t3_due": Metric(due.get("T3", 0)), "t3_sent": metric("t3_sent"),
+            "t7_due": Metric(due.get("T7", 0)), "t7_sent": metric("t7_sent"),
+            "sent_today": Metric(daily.get(today, EMPTY)["sent"], daily.get(yesterday, EMPTY)["sent"], [c["sent"] for c in per_day]),
+            "sent_week": Metric(week["sent"], last_week["sent"], [c["sent"] for c in per_day]),
+            "replies": metric("replies"), "positive": metric("positive"), "conversions": metric("conversions"),
+            "conversion_rate": Metric(_rate(cur), _rate(prev), [_rate(c) for c in per_day])}
+
+
+def _members(tx, reads: DuckDbCockpit, actor: Actor, scope: Scope, window: Window) -> list[dict]:
+    """Per-member rows when a team is in view and no single member is: managers, admins, analysts."""
+    if actor.role in (Role.SALES, Role.VIEWER) or scope.user_id is not None or scope.team_id is None:
+        return []
+    counts = reads.members(window.first, window.last, scope.team_id)
+    rows = []
+    for user in tx.users.members(scope.team_id):
+        if user.role not in (Role.SALES.value, Role.MANAGER.value):
+            continue
+        c = counts.get(user.id, EMPTY)
+        rows.append({"user_id": user.id, "name": user.display_name, **c, "conversion_rate": _rate(c)})
+    return rows
+
+
+def _title(actor: Actor, scope: Scope, team_names: dict[int, str], member_name: str | None) -> str:
+    if scope.user_id == actor.user_id:
+        return "My follow-ups"
+    if scope.user_id is not None:
+        return member_name or "Team member"
+    if scope.team_id is not None:
+        return f"Team {team_names.get(scope.team_id, '')}".strip()
+    return "All teams"
+
+
+def resolve_scope(tx, actor: Actor, team_id: int | None, member_id: int | None) -> Scope:
+    return scope_for(actor, team_id, member_id, tx.users.team_of_users())
+
+
+def cockpit_numbers(deps, actor: Actor, period: str = DEFAULT_PERIOD, team_id: int | None = None,
+                    member_id: int | None = None) -> CockpitNumbers:
+    require(actor, Page.COCKPIT)
+    period = period if period in PERIODS else DEFAULT_PERIOD
+    now = deps.clock()
+    today = now.date()
+    window = Window.of(period, today)
+    reads = DuckDbCockpit(deps.warehouse)
+    with deps.uow(write=False) as tx:
+        scope = resolve_scope(tx, actor, team_id, member_id)
+        due = tx.leads.due_counts(scope, (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0))
+        first = min(window.series_first, window.previous_first, today - timedelta(days=today.weekday() + 7))
+        daily = reads.daily(first, today, scope.team_id, scope.user_id)
+        members = _members(tx, reads, actor, scope, window)
+        team_names = {t.id: t.name for t in tx.users.teams()}
+        member = tx.users.get(scope.user_id) if scope.user_id is not None else None
+    recent = reads.recent(scope.team_id, scope.user_id, RECENT_ROWS) if sees_lead_rows(actor) else []
+    choices = sorted(team_names.items(), key=lambda kv: kv[1]) if actor.role in PICKS_ANY_TEAM else []
+    title = _title(actor, scope, team_names, getattr(member, "display_name", None))
+    return CockpitNumbers(title, period, scope.team_id, scope.user_id, _metrics(daily, window, today, due),
+                          members, recent, choices)

@@ -1,0 +1,292 @@
+"""The follow-up run: finds due leads, and for each one sends, skips or re-plans its next step.
+
+Exactly once: the step's key is inserted into `followup_steps` in the same transaction that queues
+the mail, writes the activity, updates the lead and records the events. Leads are handled in small
+batches, each its own transaction, so a crash loses at most the batch in flight and a rerun goes on.
+"""
+from __future__ import annotations
+
+import logging
+import time as timer
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from data.followup_models import FollowupStepRecord
+from data.models import Activity
+from domain.cloudevents import CloudEvent
+from domain.events import idempotency_key
+from domain.followups import (TEMPLATE_KIND, Action, Contact, FollowupPolicy, HolidayCalendar, SkipReason, Step,
+                              business_time, clock_start, decide, due_after, mail_variables, next_step,
+                              step_key)
+from domain.model import ActivityType, LeadStatus
+from mailer.api import MailRequest, QueueOutcome
+from services.outbox import SOURCE_PREFIX, check_data, publish, to_record
+from services.telemetry import NO_TELEMETRY, Telemetry, failure_class
+
+log = logging.getLogger(__name__)
+PRODUCER = "followups"
+MAX_ATTEMPTS = 3  # a step that failed this often is given up and the sequence moves on
+PREVIOUS = {Step.T7: Step.T3, Step.REMIND: Step.T7}
+TYPE = "com.freshplan.followup.{}.v1"
+
+
+def render_with_template_store(tx, kind: str, locale: str, variables: dict, pick: str):
+    from mailer.templates import render_template  # the email core renders in its sandbox
+
+    return render_template(tx, kind, locale, variables, pick)
+
+
+def queue_with_email_core(tx, request: MailRequest, key: str, now: datetime) -> QueueOutcome:
+    from mailer.api import queue_mail
+
+    return queue_mail(tx, request, key, now)
+
+
+@dataclass(frozen=True)
+class FollowupAutomation:
+    """What a run needs besides the database and the clock: the rules and the email core."""
+
+    policy: FollowupPolicy
+    calendar: HolidayCalendar
+    unsubscribe_url: Callable[[str], str] = lambda email: ""
+    render: Callable = render_with_template_store
+    queue: Callable = queue_with_email_core
+    locale: str = "de"
+    telemetry: Telemetry = NO_TELEMETRY  # counts and durations of the runs (web/metrics.py)
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    duration_s: float = 0.0
+    counts: Counter = field(default_factory=Counter)  # (step, outcome) -> leads
+    errors: Counter = field(default_factory=Counter)  # (step, failure class) -> leads
+
+    def total(self, outcome: str) -> int:
+        return sum(n for (_, o), n in self.counts.items() if o == outcome)
+
+    @property
+    def sent(self) -> int:
+        return self.total("sent")
+
+    @property
+    def skipped(self) -> int:
+        return self.total("skipped")
+
+    @property
+    def failed(self) -> int:
+        return self.total("failed")
+
+    def by_step(self) -> dict[str, dict[str, int]]:
+        table: dict[str, dict[str, int]] = {}
+        for (step, outcome), n in sorted(self.counts.items()):
+            table.setdefault(step, {})[outcome] = n
+        return table
+
+
+@dataclass
+class BatchFacts:
+    """What the rules need about a batch of leads, read with one query each."""
+
+    contacts: dict
+    steps: dict
+    suppressions: dict
+    paused: set
+
+
+def load_facts(tx, leads: list) -> BatchFacts:
+    ids = [lead.id for lead in leads]
+    since = min(clock_start(lead) for lead in leads)
+    return BatchFacts(tx.followups.contacts_of(ids, since), tx.followups.steps_of(ids),
+                      tx.followups.suppressions_of([lead.email for lead in leads if lead.email]),
+                      tx.followups.paused_among(ids))
+
+
+class LeadRun:
+    """Handles one lead inside the caller's transaction; returns (step, outcome)."""
+
+    def __init__(self, tx, automation: FollowupAutomation, now: datetime, run_id: str):
+        self.tx, self.auto, self.now, self.run_id = tx, automation, now, run_id
+        self.events: list = []  # written with one insert per batch by flush_events()
+        self.errors: Counter = Counter()  # (step, failure class) of the failed steps
+
+    def flush_events(self) -> None:
+        self.tx.followups.add_events(self.events)
+        self.events = []
+
+    def handle(self, leads: list, facts: BatchFacts, on_demand: bool = False) -> list[tuple[str, str]]:
+        """Decide for every lead, claim the steps to act on with one insert, then act on each."""
+        triaged = [self._triage(lead, facts, on_demand) for lead in leads]
+        fresh = [t[3] for t in triaged if len(t) == 4 and t[3].id is None and t[3].status == "claimed"]
+        won = self.tx.followups.claim_many(fresh)
+        return [t if len(t) == 2 else self._act(*t, won) for t in triaged]
+
+    def _triage(self, lead, facts: BatchFacts, on_demand: bool) -> tuple:
+        """(step, outcome) when nothing needs a claim; else (lead, decision, bt, record to claim)."""
+        if lead.id in facts.paused and not on_demand:
+            lead.next_followup_at = None
+            return "-", "paused"
+        bt = business_time(lead, self.auto.policy, self.auto.calendar)
+        started = clock_start(lead)
+        records = {r.step: r for r in facts.steps.get(lead.id, ()) if r.clock_start == started}
+        before = PREVIOUS.get(next_step(lead.last_followup_step))
+        previous = records.get(before.value) if before else None
+        decision = decide(lead, self.now, bt, [Contact(*c) for c in facts.contacts.get(lead.id, ())],
+                          suppression=facts.suppressions.get((lead.email or "").lower()),
+                          previous_step_at=previous and (previous.sent_at or previous.claimed_at), on_demand=on_demand)
+        if decision.action == Action.DONE:
+            lead.next_followup_at = None
+            return "-", "done"
+        if decision.action == Action.REPLAN:
+            self._plan(lead, decision.step, decision.at, decision.reason)
+            return decision.step.value, "replanned"
+        existing = records.get(decision.step.value)
+        if existing is not None:  # failed before: retried by an atomic update; else another run had it
+            existing = existing if existing.status == "failed" else FollowupStepRecord(status="taken")
+            return lead, decision, bt, existing
+        return lead, decision, bt, FollowupStepRecord(
+            key=step_key(lead.id, decision.step, started), lead_id=lead.id, step=decision.step.value,
+            clock_start=started, status="claimed", attempts=1, planned_at=lead.next_followup_at,
+            claimed_at=self.now, run_id=self.run_id)
+
+    def _act(self, lead, decision, bt, record, won: set) -> tuple[str, str]:
+        if record.status == "failed":
+            record = self.tx.followups.reclaim_failed(record.key, self.now, self.run_id)
+        elif record.key not in won:
+            record = None
+        if record is None:  # another run has (or had) this step: only catch the lead up
+            self._advance(lead, decision.step, bt)
+            return decision.step.value, "taken"
+        if decision.action == Action.SKIP:
+            return self._skip(lead, record, decision.reason, bt)
+        if decision.step == Step.REMIND:
+            return self._remind(lead, record)
+        return self._send(lead, record, bt)
+
+    def _plan(self, lead, step: Step | None, at: datetime | None, reason: str | None = None, quiet=False) -> None:
+        lead.next_followup_at, lead.updated_at = at, self.now
+        if at is not None and step in (Step.T3, Step.T7) and not quiet:
+            data = {"lead_id": lead.id, "step": step.value, "due_at": at.isoformat()}
+            self._event("scheduled", lead, data, (lead.id, step.value, at.isoformat()), reason=reason)
+
+    def _advance(self, lead, handled: Step, bt, terminal: bool = False, quiet: bool = False) -> None:
+        """Move the lead past `handled`; `quiet` when the caller's event already names the next due time."""
+        if handled != Step.REMIND:
+            lead.last_followup_step = handled.value
+        following = {Step.T3: Step.T7, Step.T7: Step.REMIND}.get(handled)
+        self._plan(lead, following, None if terminal else due_after(lead, handled, self.now, bt), quiet=quiet)
+
+    def _skip(self, lead, record, reason: str, bt) -> tuple[str, str]:
+        record.status, record.reason = "skipped", reason[:200]
+        # Contact in the window skips this step only; every other reason ends the sequence.
+        self._advance(lead, Step(record.step), bt, terminal=not reason.startswith(SkipReason.CONTACT.value))
+        if record.step != Step.REMIND.value:
+            self._event("skipped", lead, {"lead_id": lead.id, "step": record.step, "reason": reason}, (record.key,))
+        return record.step, "skipped"
+
+    def _remind(self, lead, record) -> tuple[str, str]:
+        """Still silent after T+7: the lead waits for its owner, who gets a task to call."""
+        record.status, record.sent_at = "sent", self.now
+        self.tx.leads.add_activity(Activity(lead_id=lead.id, type=ActivityType.TASK.value, user_id=None,
+                                            occurred_at=self.now, details={"step": "T7", "title": "Nach T+7 anrufen",
+                                                                           "assignee_id": lead.owner_id}))
+        if lead.status != LeadStatus.REMINDER.value:
+            data = {"lead_id": lead.id, "from": lead.status, "to": LeadStatus.REMINDER.value,
+                    "reason": "no answer after T+7"}
+            lead.status = LeadStatus.REMINDER.value
+            self._event_type("com.freshplan.lead.status_changed.v1", lead, data, (record.key,))
+        lead.next_followup_at, lead.updated_at = None, self.now
+        return record.step, "sent"
+
+    def _send(self, lead, record, bt) -> tuple[str, str]:
+        step = Step(record.step)
+        try:  # rendering only reads, and the email core queues in a savepoint: a failure writes nothing
+            content = self.auto.render(self.tx, TEMPLATE_KIND[step], self.auto.locale,
+                                       {**mail_variables(lead, step, self.now),
+                                        "unsubscribe_url": self.auto.unsubscribe_url(lead.email)},
+                                       f"{lead.id}:{step.value}")
+            outcome = self.auto.queue(self.tx, MailRequest(lead.email, content, lead.id, {"followup_step": step.value}),
+                                      record.key, self.now)
+        except Exception as exc:  # noqa: BLE001 - one lead's broken mail must not stop the run
+            return self._fail(lead, record, f"{type(exc).__name__}: {exc}", bt)
+        if outcome == QueueOutcome.SUPPRESSED:
+            return self._skip(lead, record, "suppressed", bt)
+        record.status, record.sent_at, record.email_key = "sent", self.now, record.key
+        self.tx.leads.add_activity(Activity(lead_id=lead.id, type=ActivityType.FOLLOW_UP.value, user_id=None,
+                                            occurred_at=self.now,
+                                            details={"step": step.value, "template": TEMPLATE_KIND[step],
+                                                     "variant": content.variant, "key": record.key}))
+        self._advance(lead, step, bt, quiet=True)
+        self._event("sent", lead, {"lead_id": lead.id, "step": step.value, "sent_at": self.now.isoformat(),
+                                   "template": TEMPLATE_KIND[step], "variant": content.variant,
+                                   "message_id": record.key, "next_due_at": lead.next_followup_at.isoformat()},
+                    (record.key,))
+        return step.value, "sent"
+
+    def _fail(self, lead, record, reason: str, bt) -> tuple[str, str]:
+        log.warning("follow-up %s of lead %s failed: %s", record.step, lead.id, reason)
+        record.status, record.reason = "failed", reason[:200]
+        self.errors[(record.step, failure_class(reason))] += 1
+        self._event("failed", lead, {"lead_id": lead.id, "step": record.step, "reason": reason[:500],
+                                     "attempt": record.attempts}, (record.key, record.attempts))
+        if record.attempts >= MAX_ATTEMPTS:
+            self._advance(lead, Step(record.step), bt)  # given up: the sequence goes on without it
+        else:
+            self._plan(lead, Step(record.step), bt.next_opening(self.now), "retry after failure")
+        return record.step, "failed"
+
+    def _event(self, name: str, lead, data: dict, facts: tuple, reason: str | None = None) -> None:
+        if reason:
+            data["reason"] = reason
+        self._event_type(TYPE.format(name), lead, data, facts)
+
+    def _event_type(self, type_: str, lead, data: dict, facts: tuple) -> None:
+        """services.outbox.publish, buffered: validated now, inserted with the batch."""
+        check_data(type_, data)
+        key = idempotency_key(type_, *facts)
+        self.events.append(to_record(CloudEvent(id=key, source=SOURCE_PREFIX + PRODUCER, type=type_, time=self.now,
+                                                data=data, subject=f"lead/{lead.id}", idempotencykey=key), self.now))
+
+
+def _chunks(ids: list[int], size: int):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def run_due_followups(uow, automation: FollowupAutomation, clock: Callable[[], datetime], *,
+                      batch_size: int = 100, run_id: str | None = None) -> RunSummary:
+    """Handle every lead whose next step is due now; one `followup.processed` event per run."""
+    summary = RunSummary(run_id or uuid.uuid4().hex[:16], clock())
+    began = timer.perf_counter()
+    with uow(write=False) as tx:
+        due = tx.followups.due_lead_ids(summary.started_at)
+    for chunk in _chunks(due, batch_size):
+        now = clock()
+        with uow() as tx:
+            leads = tx.followups.lock_due(chunk, now)
+            if leads:
+                facts, run = load_facts(tx, leads), LeadRun(tx, automation, now, summary.run_id)
+                summary.counts.update(run.handle(leads, facts))
+                summary.errors.update(run.errors)
+                run.flush_events()
+            tx.commit()
+    summary.finished_at, summary.duration_s = clock(), timer.perf_counter() - began
+    _record_summary(uow, summary)
+    automation.telemetry.followup_run_finished(summary)
+    return summary
+
+
+def _record_summary(uow, summary: RunSummary) -> None:
+    data = {"run_id": summary.run_id, "sent": summary.sent, "skipped": summary.skipped, "failed": summary.failed,
+            "replanned": summary.total("replanned"), "by_step": summary.by_step(),
+            "duration_ms": round(summary.duration_s * 1000, 1), "started_at": summary.started_at.isoformat(),
+            "finished_at": summary.finished_at.isoformat()}
+    with uow() as tx:
+        publish(tx, TYPE.format("processed"), producer=PRODUCER, subject=None, data=data, facts=(summary.run_id,),
+                time=summary.finished_at)
+        tx.commit()

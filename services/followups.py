@@ -1,0 +1,230 @@
+"""Follow-up use cases: the run, planning when a lead's clock starts, pause/resume, "send now", and
+the read models of the follow-up pages (a lead's timeline, what is due today or this week).
+
+Pages call these with the signed-in Actor; the scope is decided here. Errors: `Forbidden` (role),
+`LookupError` (no such lead in the caller's scope).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from domain.followups import (FollowupPolicy, HolidayCalendar, Step, business_time, next_step, step_due_at)
+from domain.model import CLOSED_STATUSES, ActivityType
+from domain.roles import Actor, Forbidden, Page, Role, may_edit_leads, require, scope_for, sees_lead_rows
+from services.clock import Clock, utc_now
+from services.followup_run import (FollowupAutomation, LeadRun, RunSummary, load_facts, run_due_followups)
+from services.holiday_calendar import PublicHolidays
+from services.outbox import publish
+
+__all__ = ["FollowupAutomation", "RunSummary", "automation_from_settings", "run_due_followups", "plan_next_followup",
+           "pause_followups", "resume_followups", "send_now", "followup_timeline", "due_followups",
+           "paused_followups", "run_followups_on_demand", "followups_board", "change_followups"]
+HOME_ZONE = ZoneInfo("Europe/Berlin")  # where "today" and "this week" of the due list are counted
+SENDERS = (Role.ADMIN, Role.MANAGER)
+
+
+def policy_from_settings(settings) -> FollowupPolicy:
+    opens, closes = settings.followup_business_hours
+    return FollowupPolicy(opens=opens, closes=closes, business_days=frozenset(settings.followup_business_days),
+                          holidays=settings.followup_holidays,
+                          stale_after=timedelta(hours=settings.followup_stale_after_h))
+
+
+def automation_from_settings(settings, calendar: HolidayCalendar | None = None, **parts) -> FollowupAutomation:
+    """The production wiring: the settings' rules, public holidays, the email core's renderer and queue."""
+    from mailer.unsubscribe import unsubscribe_url
+
+    def link(email: str) -> str:
+        return unsubscribe_url(email, settings.secret_key, settings.public_base_url)
+
+    return FollowupAutomation(policy_from_settings(settings), calendar or PublicHolidays(), link, **parts)
+
+
+def planned_at(lead, now: datetime, policy: FollowupPolicy, calendar: HolidayCalendar) -> datetime | None:
+    """When the lead's next step is due, never before the next business slot after `now`."""
+    step = next_step(lead.last_followup_step)
+    if step is None or lead.clock_stopped_at is not None or lead.status in CLOSED_STATUSES:
+        return None
+    bt = business_time(lead, policy, calendar)
+    if step == Step.REMIND:
+        due = bt.add_days(step_due_at(lead, Step.T7, bt), policy.reminder_after_days)
+    else:
+        due = step_due_at(lead, step, bt)
+    return max(due, bt.next_slot(now))
+
+
+def plan_next_followup(lead, policy: FollowupPolicy, calendar: HolidayCalendar, now: datetime, tx=None,
+                       restart: bool = False) -> datetime | None:
+    """Set `lead.next_followup_at` where a lead's clock starts (registration, sample delivery) or
+    resumes. `restart` begins the sequence anew (a sample delivery starts a new clock). With `tx`
+    (and a lead that has its id) a `followup.scheduled` event is recorded too."""
+    if restart:
+        lead.last_followup_step = None
+    paused = tx is not None and lead.id is not None and tx.followups.is_paused(lead.id)
+    due = None if paused else planned_at(lead, now, policy, calendar)
+    lead.next_followup_at = due
+    step = next_step(lead.last_followup_step)
+    if tx is not None and due is not None and lead.id is not None and step in (Step.T3, Step.T7):
+        publish(tx, "com.freshplan.followup.scheduled.v1", producer="followups", subject=f"lead/{lead.id}",
+                data={"lead_id": lead.id, "step": step.value, "due_at": due.isoformat()},
+                facts=(lead.id, step.value, due.isoformat()), time=now)
+    return due
+
+
+def _lead_in_scope(tx, actor: Actor, lead_id: int):
+    lead = tx.leads.get(lead_id, scope_for(actor, None, None, tx.users.team_of_users()))
+    if lead is None:
+        raise LookupError(f"lead {lead_id} not found")
+    return lead
+
+
+def _require_editor(actor: Actor) -> None:
+    require(actor, Page.LEADS)
+    if not may_edit_leads(actor):
+        raise Forbidden(f"role {actor.role.value} may not change follow-ups")
+
+
+def pause_followups(uow, actor: Actor, lead_id: int, clock: Clock = utc_now) -> None:
+    """Stop the automation for one lead until resumed; nothing is sent or planned meanwhile."""
+    _require_editor(actor)
+    with uow() as tx:
+        lead = _lead_in_scope(tx, actor, lead_id)
+        tx.followups.pause(lead.id, actor.user_id, clock())
+        lead.next_followup_at = None
+        tx.commit()
+
+
+def resume_followups(uow, actor: Actor, lead_id: int, automation: FollowupAutomation,
+                     clock: Clock = utc_now) -> datetime | None:
+    """Resume a paused lead; returns when its next step is now due (None: nothing left to send)."""
+    _require_editor(actor)
+    with uow() as tx:
+        lead = _lead_in_scope(tx, actor, lead_id)
+        tx.followups.resume(lead.id)
+        due = plan_next_followup(lead, automation.policy, automation.calendar, clock(), tx)
+        tx.commit()
+        return due
+
+
+def send_now(uow, actor: Actor, lead_id: int, automation: FollowupAutomation, clock: Clock = utc_now,
+             step: str | None = None) -> dict:
+    """A manager sends the lead's next step now, outside its schedule; the skip rules and the
+    exactly-once key still hold. Returns {"step", "outcome"} (sent, skipped, failed, taken, done).
+    `step` is the step the caller saw: once it is handled a repeated click sends nothing (taken)."""
+    require(actor, Page.LEADS)
+    if actor.role not in SENDERS:
+        raise Forbidden("only managers and admins may send a follow-up now")
+    with uow() as tx:
+        _lead_in_scope(tx, actor, lead_id)
+        lead = tx.followups.lock_lead(lead_id)
+        upcoming = next_step(lead.last_followup_step)
+        if step is not None and (upcoming is None or upcoming.value != step):
+            return {"step": step, "outcome": "taken"}
+        now = clock()
+        run = LeadRun(tx, automation, now, f"manual-{actor.user_id}")
+        [(step, outcome)] = run.handle([lead], load_facts(tx, [lead]), on_demand=True)
+        run.flush_events()
+        tx.commit()
+        return {"step": step, "outcome": outcome}
+
+
+def _fmt(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def followup_timeline(uow, actor: Actor, lead_id: int) -> dict | None:
+    """A lead's steps: sent, skipped (and why), failed, and the one planned next. None when the
+    lead does not exist or lies outside the caller's scope."""
+    require(actor, Page.LEADS)
+    if not sees_lead_rows(actor):
+        raise Forbidden("viewers see aggregates only")
+    with uow(write=False) as tx:
+        try:
+            lead = _lead_in_scope(tx, actor, lead_id)
+        except LookupError:
+            return None
+        mails = {(a.details or {}).get("key"): a.details for a in tx.leads.activities(lead.id)
+                 if a.type == ActivityType.FOLLOW_UP.value}  # which template and variant went out
+        entries = [{"step": r.step, "status": r.status, "reason": r.reason, "planned_at": _fmt(r.planned_at),
+                    "at": _fmt(r.sent_at or r.claimed_at), "attempts": r.attempts,
+                    "template": mails.get(r.key, {}).get("template"), "variant": mails.get(r.key, {}).get("variant")}
+                   for r in tx.followups.timeline(lead.id)]
+        step, paused = next_step(lead.last_followup_step), tx.followups.is_paused(lead.id)
+        if lead.next_followup_at is not None and step is not None:
+            entries.append({"step": step.value, "status": "planned", "reason": None,
+                            "planned_at": _fmt(lead.next_followup_at), "at": None, "attempts": 0})
+        return {"lead_id": lead.id, "paused": paused, "timezone": lead.timezone,
+                "next_step": step.value if step else None, "entries": entries}
+
+
+def _period_end(period: str, now: datetime) -> datetime:
+    local = now.astimezone(HOME_ZONE)
+    days = {"today": 1, "week": 7 - local.weekday()}.get(period)
+    if days is None:
+        raise ValueError(f"period must be 'today' or 'week', not {period!r}")
+    end = datetime.combine(local.date() + timedelta(days=days), datetime.min.time(), tzinfo=HOME_ZONE)
+    return end.astimezone(now.tzinfo)
+
+
+def due_followups(uow, actor: Actor, period: str = "today", clock: Clock = utc_now, limit: int = 500) -> list[dict]:
+    """The steps due in the caller's scope until the end of today or of this week (overdue included)."""
+    require(actor, Page.LEADS)
+    if not sees_lead_rows(actor):
+        raise Forbidden("viewers see aggregates only")
+    now = clock()
+    with uow(write=False) as tx:
+        scope = scope_for(actor, None, None, tx.users.team_of_users())
+        leads = tx.followups.due_until(scope, _period_end(period, now), limit)
+        owners = {u.id: u.display_name for u in tx.users.list()}
+        return [{"lead_id": lead.id, "company": lead.company, "owner": owners.get(lead.owner_id, "—"),
+                 "step": next_step(lead.last_followup_step).value if next_step(lead.last_followup_step) else None,
+                 "due_at": _fmt(lead.next_followup_at), "overdue": lead.next_followup_at <= now,
+                 "status": lead.status, "timezone": lead.timezone} for lead in leads]
+
+
+def paused_followups(uow, actor: Actor, limit: int = 200) -> list[dict]:
+    """The paused leads in the caller's scope (they leave the due list until resumed)."""
+    require(actor, Page.FOLLOWUPS)
+    if not sees_lead_rows(actor):
+        raise Forbidden("viewers see aggregates only")
+    with uow(write=False) as tx:
+        scope = scope_for(actor, None, None, tx.users.team_of_users())
+        owners = {u.id: u.display_name for u in tx.users.list()}
+        return [{"lead_id": lead.id, "company": lead.company, "owner": owners.get(lead.owner_id, "—"),
+                 "step": step.value if (step := next_step(lead.last_followup_step)) else None, "due_at": None,
+                 "overdue": False, "status": lead.status, "timezone": lead.timezone}
+                for lead in tx.followups.paused_in(scope, limit)]
+
+
+def run_followups_on_demand(uow, actor: Actor, automation: FollowupAutomation, clock: Clock = utc_now) -> dict:
+    """An admin's "run now": one run at once, in this process. Should the scheduler run at the same
+    moment, the step keys keep every send single. Returns the run's summary."""
+    require(actor, Page.FOLLOWUPS)
+    if actor.role != Role.ADMIN:
+        raise Forbidden("only admins may start a follow-up run")
+    summary = run_due_followups(uow, automation, clock)
+    return {"run_id": summary.run_id, "sent": summary.sent, "skipped": summary.skipped, "failed": summary.failed,
+            "replanned": summary.total("replanned"), "by_step": summary.by_step(),
+            "duration_s": round(summary.duration_s, 3)}
+
+
+def followups_board(uow, actor: Actor, period: str = "today", clock: Clock = utc_now) -> dict:
+    """The Follow-ups page: the steps due in the period and the paused leads, in the caller's scope."""
+    require(actor, Page.FOLLOWUPS)
+    return {"due": due_followups(uow, actor, period, clock), "paused": paused_followups(uow, actor)}
+
+
+def change_followups(uow, actor: Actor, action: str, lead_id: int, automation: FollowupAutomation,
+                     step: str | None = None, clock: Clock = utc_now) -> dict:
+    """One person's action on one lead's follow-ups: "pause", "resume" or "send" (now)."""
+    require(actor, Page.FOLLOWUPS)
+    if action == "pause":
+        pause_followups(uow, actor, lead_id, clock)
+        return {"action": action, "lead_id": lead_id, "outcome": "paused"}
+    if action == "resume":
+        due = resume_followups(uow, actor, lead_id, automation, clock)
+        return {"action": action, "lead_id": lead_id, "outcome": "resumed", "due_at": _fmt(due)}
+    if action == "send":
+        return {"action": action, "lead_id": lead_id, **send_now(uow, actor, lead_id, automation, clock, step or None)}
+    raise ValueError(f"unknown follow-up action {action!r}")
