@@ -95,7 +95,8 @@ class SqlAlchemyUsers:
         return self.session.execute(stmt).rowcount
 
 
-def _scoped(stmt: Select, scope: Scope) -> Select:
+def scoped_to(stmt: Select, scope: Scope) -> Select:
+    """`stmt` (over leads, or joined to them) narrowed to the leads `scope` may see."""
     if scope.user_id is not None:
         stmt = stmt.where(Lead.owner_id == scope.user_id)
     if scope.team_id is not None:
@@ -112,7 +113,7 @@ class SqlAlchemyLeads:
         self.session.flush()
 
     def get(self, lead_id: int, scope: Scope) -> Lead | None:
-        return self.session.scalar(_scoped(select(Lead).where(Lead.id == lead_id), scope))
+        return self.session.scalar(scoped_to(select(Lead).where(Lead.id == lead_id), scope))
 
     def find(self, lead_id: int | None = None, email: str | None = None) -> Lead | None:
         """A lead by id, or else by e-mail (events from other systems may know only the address)."""
@@ -124,7 +125,7 @@ class SqlAlchemyLeads:
         return None
 
     def page(self, q: LeadQuery) -> tuple[list[Lead], int]:
-        stmt = _scoped(select(Lead), q.scope)
+        stmt = scoped_to(select(Lead), q.scope)
         if q.search:
             like = "%" + q.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             stmt = stmt.where(or_(*(_lower(self.session, column, q.search).like(like, escape="\\")
@@ -150,7 +151,7 @@ class SqlAlchemyLeads:
         return int(self.session.scalar(select(func.count()).select_from(Lead)) or 0)
 
     def status_counts(self, scope: Scope) -> dict[str, int]:
-        stmt = _scoped(select(Lead.status, func.count()).group_by(Lead.status), scope)
+        stmt = scoped_to(select(Lead.status, func.count()).group_by(Lead.status), scope)
         return dict(self.session.execute(stmt).all())
 
     def activity_counts(self, scope: Scope, since: datetime, until: datetime) -> list[tuple[str, str | None, str | None, int | None, int]]:
@@ -160,12 +161,12 @@ class SqlAlchemyLeads:
                 .join(Lead, Lead.id == Activity.lead_id)
                 .where(Activity.occurred_at >= since, Activity.occurred_at < until)
                 .group_by(Activity.type, Activity.outcome, step, Lead.owner_id))
-        return [tuple(r) for r in self.session.execute(_scoped(stmt, scope)).all()]
+        return [tuple(r) for r in self.session.execute(scoped_to(stmt, scope)).all()]
 
     def due_counts(self, scope: Scope, until: datetime) -> dict[str, int]:
         """Leads whose next follow-up falls before `until`, by the step that is next."""
         step = func.coalesce(Lead.last_followup_step, "")
         stmt = (select(step, func.count()).where(Lead.next_followup_at.is_not(None), Lead.next_followup_at < until)
                 .group_by(step))
-        counts = dict(self.session.execute(_scoped(stmt, scope)).all())
+        counts = dict(self.session.execute(scoped_to(stmt, scope)).all())
         return {"T3": counts.get("", 0), "T7": counts.get("T3", 0)}

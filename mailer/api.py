@@ -63,3 +63,15 @@ def queue_mail(tx, request: MailRequest, idempotency_key: str, now: datetime) ->
     from mailer.queue import queue_mail as _queue
 
     return _queue(tx, request, idempotency_key, now)
+
+
+class MailOutcomes:
+    """Told, inside the transaction that records it, that a message was sent or died, so the rest of
+    the cockpit (events, follow-up records) changes atomically with the message state. The email core
+    cannot publish events itself (it sits below the services); app.py passes the services' listener."""
+
+    def sent(self, tx, message, now: datetime) -> None:
+        """`message` is the EmailMessage row, now `sent`."""
+
+    def dead(self, tx, message, now: datetime) -> None:
+        """`message` is the EmailMessage row, now `dead` with its reason in `last_error`."""

@@ -20,7 +20,7 @@ from typing import Callable
 
 from sqlalchemy import event
 
-from mailer.api import MailError, MessageStatus
+from mailer.api import MailError, MailOutcomes, MessageStatus
 from mailer.message import OutgoingMail, compose
 from mailer.providers import OutcomeUnknown
 from mailer.routing import GuardedProvider, ProviderChain
@@ -53,8 +53,9 @@ class Claim:
 class MailDispatcher:
     def __init__(self, uow, chain: ProviderChain, *, sender: str, secret: str, base_url: str,
                  clock: Callable[[], datetime] = _utc_now, max_attempts: int = 8, batch: int = 100,
-                 poll_seconds: float = 1.0, rng: random.Random | None = None):
+                 poll_seconds: float = 1.0, rng: random.Random | None = None, outcomes: MailOutcomes | None = None):
         self.uow, self.chain, self.clock = uow, chain, clock
+        self.outcomes = outcomes or MailOutcomes()
         self.sender, self.secret, self.base_url = sender, secret, base_url
         self.max_attempts, self.batch, self.poll_seconds = max_attempts, batch, poll_seconds
         self.rng = rng or random.Random()
@@ -156,6 +157,7 @@ class MailDispatcher:
             message = MessageStore(tx.session).get(claim.message_id)
             message.status, message.provider_message_id = MessageStatus.SENT.value, provider_id[:200]
             message.sent_at, message.next_attempt_at, message.last_error = self.clock(), None, None
+            self.outcomes.sent(tx, message, self.clock())
             tx.commit()
 
     def _record_failure(self, claim: Claim, error: MailError) -> None:
@@ -167,6 +169,7 @@ class MailDispatcher:
                 self._settle(message, MessageStatus.UNCONFIRMED, error.reason)
             elif error.permanent or claim.attempts >= self.max_attempts:
                 self._settle(message, MessageStatus.DEAD, error.reason)
+                self.outcomes.dead(tx, message, self.clock())
             else:
                 delay = error.retry_after if error.retry_after is not None else retry_delay(claim.attempts, self.rng)
                 message.status, message.last_error = MessageStatus.FAILED.value, error.reason[:2000]
@@ -182,17 +185,18 @@ class MailDispatcher:
         with self.uow() as tx:
             stale = MessageStore(tx.session).stale_sending(self.clock(), self.batch)
             for message in stale:
-                self._reconcile_one(message)
+                self._reconcile_one(tx, message)
             tx.commit()
         return len(stale)
 
-    def _reconcile_one(self, message) -> None:
+    def _reconcile_one(self, tx, message) -> None:
         guarded = self.chain.by_name(message.provider)
         mail = self._compose(message)
         has_mail = guarded.provider.has_mail(mail) if guarded else None
         if has_mail is True:
             message.status, message.sent_at, message.next_attempt_at = MessageStatus.SENT.value, self.clock(), None
             message.provider_message_id = message.provider_message_id or mail.message_id
+            self.outcomes.sent(tx, message, self.clock())
         elif has_mail is False:  # verifiably never handed over: sending it now is its first delivery
             message.status, message.next_attempt_at = MessageStatus.QUEUED.value, self.clock()
         else:
@@ -200,11 +204,13 @@ class MailDispatcher:
         log.warning("mail %s found sending after its lease: now %s", message.idempotency_key, message.status)
 
 
-def build_dispatcher(uow, settings, *, clock: Callable[[], datetime] = _utc_now, metrics=None) -> MailDispatcher:
+def build_dispatcher(uow, settings, *, clock: Callable[[], datetime] = _utc_now, metrics=None,
+                     outcomes: MailOutcomes | None = None) -> MailDispatcher:
     """The dispatcher the settings describe: providers in MAIL_PROVIDERS order, limits, attempts."""
     from mailer.providers import build_providers
 
     chain = ProviderChain.build(build_providers(settings), per_minute=settings.mail_rate_per_minute,
                                 per_hour=settings.mail_rate_per_hour, metrics=metrics)
     return MailDispatcher(uow, chain, sender=settings.mail_from, secret=settings.secret_key,
-                          base_url=settings.public_base_url, clock=clock, max_attempts=settings.mail_max_attempts)
+                          base_url=settings.public_base_url, clock=clock, max_attempts=settings.mail_max_attempts,
+                          outcomes=outcomes)

@@ -17,7 +17,7 @@ from data.models import Activity, Lead, Suppression
 from domain.model import ActivityType, Outcome
 from mailer.unsubscribe import normalise
 from services.clock import Clock, utc_now
-from services.outbox import publish
+from services.outbox import lead_subject, publish
 
 PRODUCER = "mailer"
 BOUNCE, COMPLAINT, UNSUBSCRIBE, OTHER = "bounce", "complaint", "unsubscribe", "other"
@@ -71,7 +71,7 @@ def _opt_out(tx, email: str, reason: str, via: str, now: datetime) -> bool:
     if not (suppressed or lead_ids):
         return False
     data = {"email": email, "unsubscribed_at": now.isoformat(), "via": via, **({"lead_id": lead_ids[0]} if lead_ids else {})}
-    publish(tx, "com.freshplan.email.unsubscribed.v1", producer=PRODUCER, subject=str(lead_ids[0]) if lead_ids else None,
+    publish(tx, "com.freshplan.email.unsubscribed.v1", producer=PRODUCER, subject=lead_subject(lead_ids[0]) if lead_ids else None,
             data=data, facts=("email.unsubscribed", email), time=now)
     return True
 

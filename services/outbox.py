@@ -53,6 +53,12 @@ def from_record(r: EventRecord) -> CloudEvent:
                       datacontenttype=r.datacontenttype, idempotencykey=r.idempotency_key, extensions=r.extensions or {})
 
 
+def lead_subject(lead_id: int | None) -> str | None:
+    """The subject of every event about one lead: the relay keeps order per subject, so all producers
+    must spell it the same way."""
+    return None if lead_id is None else f"lead/{lead_id}"
+
+
 def publish(tx, type_: str, *, producer: str, subject: str | None, data: dict, facts: tuple, time: datetime) -> CloudEvent:
     """Record an event in the transaction `tx` is in. The id is the idempotency key of the business
     facts, so producing the same occurrence twice logs it once."""
@@ -64,4 +70,4 @@ def publish(tx, type_: str, *, producer: str, subject: str | None, data: dict, f
     return event
 
 
-__all__ = ["KEY", "publish", "check_data", "event_type", "to_record", "from_record", "content_hash"]
+__all__ = ["KEY", "publish", "lead_subject", "check_data", "event_type", "to_record", "from_record", "content_hash"]
