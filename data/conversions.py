@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from data.conversion_models import ConversionDecision, ReplyReview
 from data.models import Activity, ConversionRule, Customer, Lead, Suppression
-from data.repositories import _scoped
+from data.repositories import scoped_to
 from domain.readiness import KnownCustomer
 from domain.roles import Scope
 
@@ -49,7 +49,7 @@ class SqlAlchemyConversions:
     def decisions(self, scope: Scope, limit: int = 50) -> list[tuple[ConversionDecision, Lead]]:
         stmt = (select(ConversionDecision, Lead).join(Lead, Lead.id == ConversionDecision.lead_id)
                 .order_by(ConversionDecision.decided_at.desc(), ConversionDecision.id.desc()).limit(limit))
-        return [tuple(r) for r in self.session.execute(_scoped(stmt, scope)).all()]
+        return [tuple(r) for r in self.session.execute(scoped_to(stmt, scope)).all()]
 
     def decisions_of(self, lead_id: int) -> list[ConversionDecision]:
         stmt = (select(ConversionDecision).where(ConversionDecision.lead_id == lead_id)
@@ -69,7 +69,7 @@ class SqlAlchemyConversions:
     def open_reviews(self, scope: Scope, limit: int = 50) -> list[tuple[ReplyReview, Lead]]:
         stmt = (select(ReplyReview, Lead).join(Lead, Lead.id == ReplyReview.lead_id).where(ReplyReview.label.is_(None))
                 .order_by(ReplyReview.replied_at, ReplyReview.id).limit(limit))
-        return [tuple(r) for r in self.session.execute(_scoped(stmt, scope)).all()]
+        return [tuple(r) for r in self.session.execute(scoped_to(stmt, scope)).all()]
 
     def claim_review(self, review_id: int, label: str, user_id: int, now: datetime) -> ReplyReview | None:
         """Label an open review; None when it is gone or someone labelled it first."""

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from data.followup_models import FollowupPause, FollowupStepRecord
 from data.events import SqlAlchemyEvents
 from data.models import Activity, EventRecord, Lead, Suppression
-from data.repositories import _scoped
+from data.repositories import scoped_to
 from domain.model import MEANINGFUL_CONTACT, ActivityType
 from domain.roles import Scope
 
@@ -105,13 +105,13 @@ class SqlAlchemyFollowups:
         """Leads in scope whose next step is planned before `until`, soonest first."""
         stmt = (select(Lead).where(Lead.next_followup_at.is_not(None), Lead.next_followup_at < until)
                 .order_by(Lead.next_followup_at, Lead.id).limit(limit))
-        return list(self.session.scalars(_scoped(stmt, scope)))
+        return list(self.session.scalars(scoped_to(stmt, scope)))
 
     def paused_in(self, scope: Scope, limit: int) -> list[Lead]:
         """Leads in scope whose follow-ups a person paused, most recently paused first."""
         stmt = (select(Lead).join(FollowupPause, FollowupPause.lead_id == Lead.id)
                 .order_by(FollowupPause.paused_at.desc(), Lead.id).limit(limit))
-        return list(self.session.scalars(_scoped(stmt, scope)))
+        return list(self.session.scalars(scoped_to(stmt, scope)))
 
     def is_paused(self, lead_id: int) -> bool:
         return self.session.get(FollowupPause, lead_id) is not None
