@@ -30,9 +30,13 @@ from data.db import make_engine, make_session_factory
 from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from data.migrate import upgrade
 from data.uow import SqlAlchemyUnitOfWork
-from data.warehouse import DuckDbWarehouse
+from data.duckdb_replica import open_replica
 from mailer.dispatcher import build_dispatcher
+from pipelines.analytics_projection import AnalyticsProjection
+from pipelines.broadcast import Broadcaster
 from pipelines.consumers.lead_state import LeadStateConsumer
+from pipelines.consumers.conversion import ConversionConsumer
+from pipelines.demo_simulator import DemoSimulator
 from pipelines.pg_notify import listen_for_events
 from pipelines.relay import Relay
 from pipelines.scheduler import start_scheduler
@@ -42,13 +46,19 @@ from pipelines.sinks.webhook import WebhookSink
 from services.auth import hash_password
 from services.deps import Dependencies
 from services.followups import automation_from_settings
+from services.mail_events import PublishedMailOutcomes
 from services.clock import utc_now
 from services.templates import ensure_seed_templates
+from services.conversion_rules import ensure_default_rules
+from services.demo_history import publish_demo_history
 from web import auth as auth_routes
 from web import events_api
 from web import mail_webhooks
 from web import unsubscribe as unsubscribe_routes
 from web import health as health_routes
+from web import export as export_routes
+from web import stream as stream_routes
+from web.stream import install_streams
 from web.guard import install_guard
 from web.identity import install_login
 from web.metrics import install_metrics, mail_metrics
@@ -66,8 +76,10 @@ def create_app(settings: Settings) -> Flask:
     if settings.demo and seed_demo(uow.session_factory, hash_password=hash_password, seed=settings.demo_seed,
                                    leads=settings.demo_leads):
         log.info("demo data created (%d leads)", settings.demo_leads)
+        publish_demo_history(uow, utc_now())  # the seeded past as events: the analytics pages show it at once
     ensure_seed_templates(uow, utc_now())  # product content: every kind+locale without a template gets one
-    deps = Dependencies(settings=settings, engine=engine, uow=uow, warehouse=DuckDbWarehouse(settings.analytics_path))
+    ensure_default_rules(uow, utc_now())  # the default conversion rules, created once by name
+    deps = Dependencies(settings=settings, engine=engine, uow=uow, warehouse=open_replica(settings.analytics_path, per_process=engine.dialect.name == "postgresql"))
     server = _flask(settings)
     server.extensions["cockpit"] = deps
     install_login(server, uow)
@@ -77,6 +89,8 @@ def create_app(settings: Settings) -> Flask:
     server.register_blueprint(events_api.bp)
     server.register_blueprint(unsubscribe_routes.bp)
     server.register_blueprint(mail_webhooks.bp)
+    server.register_blueprint(stream_routes.bp)
+    server.register_blueprint(export_routes.bp)  # GET only: no CSRF question
     install_problem_handlers(server)
     telemetry = install_metrics(server, settings, uow)  # GET /metrics (Bearer METRICS_TOKEN); before the guard
     install_guard(server)
@@ -91,22 +105,32 @@ def create_app(settings: Settings) -> Flask:
             csrf.exempt(view)
     sinks = _sinks(settings)
     followups = automation_from_settings(settings, telemetry=telemetry)  # the follow-up rules, holidays and email core
-    relay = Relay(uow, consumers=[LeadStateConsumer(followups)], sinks=[sink.name for sink in sinks], clock=deps.clock,
+    # conversion after lead-state: that one records the REPLY activity of an external reply first
+    consumers = [LeadStateConsumer(followups), ConversionConsumer(followups, settings, deps.clock)]
+    relay = Relay(uow, consumers=consumers, sinks=[sink.name for sink in sinks], clock=deps.clock,
                   telemetry=telemetry)
     uow.on_events_committed(relay.wake)
     server.extensions["relay"] = relay.start() if settings.relay_enabled else relay
+    # This process's DuckDB replica, tailing the event log; applied batches wake the cockpit streams.
+    projection = AnalyticsProjection(uow, deps.warehouse, Broadcaster(), clock=deps.clock, poll_seconds=settings.analytics_poll_s)
+    uow.on_events_committed(projection.wake)
+    server.extensions["analytics_projection"] = projection.start() if settings.relay_enabled else projection
+    install_streams(server, projection.broadcaster)
     if engine.dialect.name == "postgresql":  # other processes' commits wake this relay too (DESIGN section 2)
-        server.extensions["pg_listener"] = listen_for_events(engine, relay.wake)
+        server.extensions["pg_listener"] = listen_for_events(engine, relay.wake, projection.wake)
     # One dispatcher thread per external sink, woken when the relay queued deliveries for it.
     dispatchers = [SinkDispatcher(uow, sink, clock=deps.clock, max_attempts=settings.sink_max_attempts) for sink in sinks]
     for dispatcher in dispatchers:
         relay.on_marked(dispatcher.wake)
     server.extensions["sink_dispatchers"] = [d.start() for d in dispatchers] if settings.relay_enabled else dispatchers
     # Sends queued mail (DESIGN section 5); a commit that queued mail wakes it, a 1 s poll is the fallback.
-    mail_dispatcher = build_dispatcher(uow, settings, clock=deps.clock, metrics=mail_metrics(server))
+    mail_dispatcher = build_dispatcher(uow, settings, clock=deps.clock, outcomes=PublishedMailOutcomes(), metrics=mail_metrics(server))
     server.extensions["mail_dispatcher"] = mail_dispatcher.start() if settings.relay_enabled else mail_dispatcher
     if settings.scheduler_enabled:
         server.extensions["scheduler"] = start_scheduler(deps, followups)
+    if settings.demo and settings.demo_simulator:  # new leads, samples and replies keep the demo moving
+        server.extensions["demo_simulator"] = DemoSimulator(uow, settings.demo_seed, settings.demo_simulator_interval_s,
+                                                            deps.clock).start()
     return server
 
 
@@ -128,6 +152,7 @@ def shutdown(server: Flask) -> None:
 
         stop_scheduler(scheduler)
     workers = [server.extensions.get("relay"), server.extensions.get("mail_dispatcher"),
+               server.extensions.get("analytics_projection"),
                *server.extensions.get("sink_dispatchers", []), *server.extensions.get("workers", [])]
     for worker in filter(None, workers):
         worker.stop()
@@ -181,8 +206,12 @@ def main() -> int:
     from waitress import serve
 
     try:
-        serve(server, host=settings.host, port=settings.port, threads=settings.web_threads, ident="cockpit")
+        # Open cockpit streams each hold a connection: waitress's default limit (100) would refuse the rest.
+        serve(server, host=settings.host, port=settings.port, threads=settings.web_threads, ident="cockpit",
+              connection_limit=max(100, settings.sse_max_streams + 100))
     finally:
+        if "demo_simulator" in server.extensions:
+            server.extensions["demo_simulator"].stop()
         stop_sinks(server)
         server.extensions["mail_dispatcher"].stop()  # lets a send in progress record its outcome
     return 0

@@ -30,10 +30,13 @@ class Settings:
     secret_key: str
     host: str = "127.0.0.1"
     port: int = 8050
-    web_threads: int = 16
+    web_threads: int = 124  # SSE_MAX_STREAMS (100) + 24 request threads
     demo: bool = False
     demo_seed: int = 42
     demo_leads: int = 2000
+    # The demo simulator (pipelines/demo_simulator.py): on by default when COCKPIT_DEMO=1 is in the environment.
+    demo_simulator: bool = False
+    demo_simulator_interval_s: int = 5
     api_token: str = ""
     metrics_token: str = ""
     scheduler_enabled: bool = False
@@ -73,6 +76,13 @@ class Settings:
     ses_webhook_secret: str = ""
     sendgrid_webhook_secret: str = ""
     sendgrid_webhook_public_key: str = ""
+    # Conversion (issue 8): a classified reply below this confidence waits for a person to label it.
+    reply_review_below: float = 0.6
+    # Live cockpit (web/stream.py, pipelines/analytics_projection.py); parsed by _sse_values.
+    sse_max_streams: int = 100
+    sse_heartbeat_s: float = 15.0
+    sse_debounce_ms: int = 100
+    analytics_poll_s: float = 1.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -222,6 +232,33 @@ def _followup_values(env: Mapping[str, str]) -> dict[str, object]:
     }
 
 
+def _sse_values(env: Mapping[str, str]) -> dict[str, object]:
+    heartbeat = env.get("SSE_HEARTBEAT_S", "15")
+    try:
+        heartbeat_s = float(heartbeat)
+    except ValueError:
+        raise SettingsError(f"SSE_HEARTBEAT_S={heartbeat!r} is not a number of seconds") from None
+    if not 0.05 <= heartbeat_s <= 300:
+        raise SettingsError(f"SSE_HEARTBEAT_S={heartbeat!r} must be between 0.05 and 300 seconds")
+    return {
+        "sse_max_streams": _int("SSE_MAX_STREAMS", env.get("SSE_MAX_STREAMS", "100"), 0, 10_000),
+        "sse_heartbeat_s": heartbeat_s,
+        "sse_debounce_ms": _int("SSE_DEBOUNCE_MS", env.get("SSE_DEBOUNCE_MS", "100"), 0, 5_000),
+        "analytics_poll_s": float(_int("ANALYTICS_POLL_MS", env.get("ANALYTICS_POLL_MS", "1000"), 50, 60_000)) / 1000,
+    }
+
+
+def _share(name: str, raw: str) -> float:
+    """A number from 0 to 1, e.g. a confidence threshold."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise SettingsError(f"{name}={value} is outside 0..1")
+    return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None) -> Settings:
     """Build Settings from the environment, then apply explicit overrides (field names, typed values)."""
     env = dict(os.environ if environ is None else environ)
@@ -237,10 +274,13 @@ def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[s
         "analytics_path": Path(env.get("ANALYTICS_PATH") or var_dir / "analytics.duckdb"),
         "host": env.get("HOST", "127.0.0.1"),
         "port": _int("PORT", env.get("PORT", "8050"), 1, 65535),
-        "web_threads": _int("WEB_THREADS", env.get("WEB_THREADS", "16"), 2, 1024),
+        # Each open cockpit stream holds a thread: cover SSE_MAX_STREAMS plus request threads.
+        "web_threads": _int("WEB_THREADS", env.get("WEB_THREADS", "124"), 2, 1024),
         "demo": demo,
         "demo_seed": _int("COCKPIT_DEMO_SEED", env.get("COCKPIT_DEMO_SEED", "42"), 0, 2**31),
         "demo_leads": _int("COCKPIT_DEMO_LEADS", env.get("COCKPIT_DEMO_LEADS", "2000"), 0, 1_000_000),
+        "demo_simulator": _bool("DEMO_SIMULATOR", env.get("DEMO_SIMULATOR", "1" if demo else "0")),
+        "demo_simulator_interval_s": _int("DEMO_SIMULATOR_INTERVAL_S", env.get("DEMO_SIMULATOR_INTERVAL_S", "5"), 1, 3600),
         "api_token": env.get("COCKPIT_API_TOKEN") or (DEMO_API_TOKEN if demo else ""),
         "metrics_token": env.get("METRICS_TOKEN") or (DEMO_METRICS_TOKEN if demo else ""),
         "scheduler_enabled": _bool("SCHEDULER_ENABLED", env.get("SCHEDULER_ENABLED", "0")),
@@ -250,9 +290,11 @@ def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[s
         **_mail_values(env),
         **_sink_values(env),
         **_followup_values(env),
+        **_sse_values(env),
         "ses_webhook_secret": env.get("SES_WEBHOOK_SECRET", ""),
         "sendgrid_webhook_secret": env.get("SENDGRID_WEBHOOK_SECRET", ""),
         "sendgrid_webhook_public_key": env.get("SENDGRID_WEBHOOK_PUBLIC_KEY", "").strip(),
+        "reply_review_below": _share("REPLY_REVIEW_BELOW", env.get("REPLY_REVIEW_BELOW", "0.6")),
     }
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known

@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 
 from bench.client import BenchError
+from bench.followup_run import followup_rows
+from bench.live_cockpit import live_cockpit_rows
 from bench.machine import machine_info
 from bench.report import write_report
 from bench.scenarios import build_scenarios, leads_throughput, measure
@@ -61,6 +63,8 @@ def bench(folder: Path, leads: int, n: int) -> tuple[list[dict], list[dict], dic
             timed = run_scenarios(served.url, n, busiest_lead(server, SALES), data["activities"])
             say("  leads table throughput, 4 clients ...")
             throughput = leads_throughput(served.url, n)
+        say("  live cockpit: seeding BENCH_EVENTS events, callbacks, stream latency, 200 open streams ...")
+        live_timed, live_values = live_cockpit_rows(server, n)
     finally:
         stop_app(server)
     values = [value_row("demo data seeding", seed_s, "s"), value_row("app start-up incl. seeding", startup_s, "s"),
@@ -69,7 +73,9 @@ def bench(folder: Path, leads: int, n: int) -> tuple[list[dict], list[dict], dic
               value_row("peak RSS of the bench process (server + client)", peak_rss_mib(), "MiB"),
               value_row("leads in the database", data["leads"], "leads"),
               value_row("activities in the database", data["activities"], "activities")]
-    return timed, values, data
+    (folder / "followup-run").mkdir()  # the follow-up job on its own database, after the server stopped
+    values += [value_row(r["name"], r["value"], r["unit"]) for r in followup_rows(folder / "followup-run", leads, say)]
+    return timed + live_timed, values + live_values, data
 
 
 def main() -> int:

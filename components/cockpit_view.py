@@ -41,6 +41,11 @@ def _member_table(members: list[dict]) -> dash_table.DataTable:
         style_cell={"padding": "6px 10px", "textAlign": "left"}, markdown_options={"link_target": "_self"})
 
 
+def status_figure(counts: dict[str, int]):
+    """Leads by status as a bar chart (or an empty state)."""
+    return _status_figure(counts)
+
+
 def _status_figure(counts: dict[str, int]):
     if not any(counts.values()):
         return empty_state("No leads yet", "Leads appear here as soon as they are registered.")

@@ -61,3 +61,46 @@ LEAD_FOLLOWUPS_LEAD = "lead-followups-lead"
 LEAD_FOLLOWUPS_PAUSE = "lead-followups-pause"
 LEAD_FOLLOWUPS_RESUME = "lead-followups-resume"
 LEAD_FOLLOWUPS_MESSAGE = "lead-followups-message"
+
+# Analytics pages (funnel, template comparison, ROI): each page's filter bar uses the same names under
+# its prefix, so one component builds all three; analytics_id(page, name) spells the id.
+ANALYTICS_PAGES = ("funnel", "tstats", "roi")
+ANALYTICS_FILTER_NAMES = ("period", "dates", "team", "user", "business_type", "step", "template")
+ROI_ASSUMPTION_KEY = "roi-assumption-key"
+ROI_ASSUMPTION_VALUE = "roi-assumption-value"
+ROI_ASSUMPTION_SAVE = "roi-assumption-save"
+ROI_ASSUMPTION_MESSAGE = "roi-assumption-message"
+
+
+def analytics_id(page: str, name: str) -> str:
+    """e.g. analytics_id("funnel", "team") == "funnel-team"; names: the filters, "url", "body", "message"."""
+    return f"{page}-{name}"
+
+# Conversion (issue 8): the Conversions page, the rules admin, the lead page's reply form.
+CONVERSIONS_DECISIONS = "conversions-decisions"
+CONVERSIONS_REVIEWS = "conversions-reviews"
+CONVERSIONS_REVIEW_ID = "conversions-review-id"
+CONVERSIONS_REVIEW_LABEL = "conversions-review-label"
+CONVERSIONS_REVIEW_SAVE = "conversions-review-save"
+CONVERSIONS_LEAD = "conversions-lead"
+CONVERSIONS_CONVERT = "conversions-convert"
+CONVERSIONS_UNDO = "conversions-undo"
+CONVERSIONS_MESSAGE = "conversions-message"
+RULES_TABLE = "rules-table"
+RULES_ID = "rules-id"
+RULES_NAME = "rules-name"
+RULES_EXPRESSION = "rules-expression"
+RULES_DECISION = "rules-decision"
+RULES_PRIORITY = "rules-priority"
+RULES_ENABLED = "rules-enabled"
+RULES_DESCRIPTION = "rules-description"
+RULES_SAVE = "rules-save"
+RULES_DRY_LEADS = "rules-dry-leads"
+RULES_DRY_RUN = "rules-dry-run"
+RULES_DRY_RESULT = "rules-dry-result"
+RULES_MESSAGE = "rules-message"
+LEAD_REPLY_LEAD = "lead-reply-lead"
+LEAD_REPLY_TEXT = "lead-reply-text"
+LEAD_REPLY_LABEL = "lead-reply-label"
+LEAD_REPLY_SAVE = "lead-reply-save"
+LEAD_REPLY_MESSAGE = "lead-reply-message"

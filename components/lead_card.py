@@ -28,8 +28,9 @@ def _timeline(activities):
     ], className="timeline-item") for a in activities], className="timeline", id="lead-timeline")
 
 
-def lead_detail_view(d: dict, followups=None) -> html.Div:
-    """`followups`: the lead's follow-up section (components.followups_view), shown under the history."""
+def lead_detail_view(d: dict, followups=None, conversion=None) -> html.Div:
+    """`followups`: the lead's follow-up section (components.followups_view), shown under the history;
+    `conversion`: its decision trail and reply form (components.conversions_view), under that."""
     consent = dbc.Badge("consent" if d["email_consent"] else "no consent", color="success" if d["email_consent"] else "danger")
     header = page_header(d["company"].replace("[", "").replace("]", ""), f"Lead #{d['id']}",
                          html.Div([dbc.Badge(d["status"], color="primary", className="me-2 fs-6", id="lead-status"), consent]))
@@ -38,4 +39,4 @@ def lead_detail_view(d: dict, followups=None) -> html.Div:
     history = dbc.Card([dbc.CardHeader(f"Activity history ({len(d['activities'])})"), dbc.CardBody(_timeline(d["activities"]))],
                        className="shadow-sm")
     return html.Div([html.A("← All leads", href="/leads", className="d-inline-block mb-2"), header,
-                     dbc.Row([dbc.Col(facts, lg=5, className="mb-3"), dbc.Col([history, followups], lg=7)])])
+                     dbc.Row([dbc.Col(facts, lg=5, className="mb-3"), dbc.Col([history, followups, conversion], lg=7)])])

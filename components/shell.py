@@ -6,16 +6,34 @@ from dash import html
 
 from components import ids
 
-# (path, label, page key in domain.roles.Page)
+# (path, label, page key in domain.roles.Page); a group becomes one dropdown in the navbar.
 NAV_ITEMS = (("/", "Cockpit", "cockpit"), ("/leads", "Leads", "leads"), ("/followups", "Follow-ups", "followups"),
-             ("/admin/users", "Users & teams", "admin_users"),
-             ("/admin/events", "Event catalog", "admin_events"),
-             ("/admin/templates", "Templates", "admin_templates"))
+             ("/conversions", "Conversions", "conversions"))
+NAV_GROUPS = (
+    ("Analytics", (("/funnel", "Funnel", "funnel"), ("/templates", "A/B results", "template_stats"),
+                   ("/roi", "ROI", "roi"))),
+    ("Admin", (("/admin/users", "Users & teams", "admin_users"), ("/admin/templates", "Templates", "admin_templates"),
+               ("/admin/rules", "Rules", "admin_rules"), ("/admin/events", "Event catalog", "admin_events"))),
+)
+
+
+def _link(path: str, label: str, key: str) -> dbc.NavItem:
+    return dbc.NavItem(dbc.NavLink(label, href=path, active="exact", id=f"nav-{key}"))
+
+
+def _group(label: str, items: tuple, allowed: set[str]) -> list:
+    """A dropdown of the group's pages the caller may open; a lone page stays a plain link."""
+    mine = [item for item in items if item[2] in allowed]
+    if len(mine) < 2:
+        return [_link(*item) for item in mine]
+    entries = [dbc.DropdownMenuItem(text, href=path, id=f"nav-{key}") for path, text, key in mine]
+    return [dbc.DropdownMenu(entries, label=label, nav=True, in_navbar=True, id=f"nav-group-{label.lower()}")]
 
 
 def navbar(display_name: str, role: str, allowed: set[str]) -> dbc.Navbar:
-    links = [dbc.NavItem(dbc.NavLink(label, href=path, active="exact", id=f"nav-{key}"))
-             for path, label, key in NAV_ITEMS if key in allowed]
+    links = [_link(*item) for item in NAV_ITEMS if item[2] in allowed]
+    for label, items in NAV_GROUPS:
+        links += _group(label, items, allowed)
     user_menu = dbc.DropdownMenu(
         label=f"{display_name} · {role}", align_end=True, color="light", size="sm", id="nav-user",
         children=[dbc.DropdownMenuItem("Change password", href="/account/password", external_link=True),

@@ -27,7 +27,7 @@ HISTORY_DAYS = 90
 REPLY_RATE = 0.36  # of leads with consent; some replies still lie ahead, so ~25-30% have replied
 CONVERT_RATE = 0.55  # of positive repliers
 UTC = timezone.utc
-_STEPS = ((FollowUpStep.T3, 3, "sample-request"), (FollowUpStep.T7, 7, "bulk-offer"))
+_STEPS = ((FollowUpStep.T3, 3, "SAMPLE_REQUEST"), (FollowUpStep.T7, 7, "FOLLOW_UP"))  # template kinds, as live runs log them
 
 
 def seed_demo(session_factory, *, hash_password: Callable[[str], str], seed: int = 42, leads: int = 2000,

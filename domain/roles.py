@@ -29,6 +29,11 @@ class Page(str, Enum):
     ADMIN_EVENTS = "admin_events"
     ADMIN_TEMPLATES = "admin_templates"
     ACCOUNT = "account"
+    CONVERSIONS = "conversions"
+    ADMIN_RULES = "admin_rules"
+    FUNNEL = "funnel"
+    TEMPLATE_STATS = "template_stats"
+    ROI = "roi"
 
 
 PAGE_ROLES: dict[Page, frozenset[Role]] = {
@@ -39,6 +44,14 @@ PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.ADMIN_EVENTS: frozenset({Role.ADMIN, Role.ANALYST}),
     Page.ADMIN_TEMPLATES: frozenset({Role.ADMIN, Role.MANAGER, Role.ANALYST}),  # only admins edit
     Page.ACCOUNT: frozenset(Role),
+    # Conversion (issue 8): managers convert/undo in their team, sales label their own replies;
+    # the rules page is read and dry-run by managers and analysts, edited by admins only.
+    Page.CONVERSIONS: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.ANALYST}),
+    Page.ADMIN_RULES: frozenset({Role.ADMIN, Role.MANAGER, Role.ANALYST}),
+    # Analytics (issue 9): viewers read the aggregates without export, sales see their own numbers.
+    Page.FUNNEL: frozenset(Role),
+    Page.TEMPLATE_STATS: frozenset(Role),
+    Page.ROI: frozenset(Role),
 }
 
 
@@ -96,6 +109,11 @@ def scope_for(actor: Actor, team_id: int | None = None, user_id: int | None = No
 
 def sees_lead_rows(actor: Actor) -> bool:
     """Viewers read aggregates only; everyone else may list the leads in their scope."""
+    return actor.role != Role.VIEWER
+
+
+def may_export(actor: Actor) -> bool:
+    """CSV export: everyone but viewers, each within their scope (DESIGN section 6)."""
     return actor.role != Role.VIEWER
 
 

@@ -85,4 +85,10 @@ SEED_TEMPLATES: tuple[SeedTemplate, ...] = (
     _t("welcome", "WELCOME", "en", "A", 100, "Welcome to FreshPlan, {{ company }}!",
        "Hello {{ contact_name }},\n\nwe are glad {{ company }} is now a customer. Your account manager will be "
        "in touch shortly to get you started."),
+    _t("owner-notice", "OWNER_NOTICE", "de", "A", 100, "Neuer Kunde: {{ company }}",
+       "Hallo {{ owner_name }},\n\n{{ company }} ({{ city }}) ist jetzt Kunde #{{ customer_id }}.\n\n"
+       "Das Onboarding steht noch aus: {{ lead_url }}"),
+    _t("owner-notice", "OWNER_NOTICE", "en", "A", 100, "New customer: {{ company }}",
+       "Hello {{ owner_name }},\n\n{{ company }} ({{ city }}) is now customer #{{ customer_id }}.\n\n"
+       "Onboarding is pending: {{ lead_url }}"),
 )

@@ -8,6 +8,7 @@ check still cannot escape, and a missing variable is an error rather than a blan
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ KIND_VARIABLES: dict[str, tuple[str, ...]] = {
     "FOLLOW_UP": COMMON_VARIABLES + ("discount_percent", "min_order_eur"),
     "REMINDER": COMMON_VARIABLES + ("discount_percent", "min_order_eur"),
     "WELCOME": COMMON_VARIABLES,
+    # To the lead's owner (staff) when the lead became a customer; the other variables describe the lead.
+    "OWNER_NOTICE": COMMON_VARIABLES + ("owner_name", "customer_id", "lead_url"),
 }
 KINDS = tuple(KIND_VARIABLES)
 PARTS = ("subject", "html", "text")
@@ -171,6 +174,13 @@ def _trial_render(source: TemplateSource, sample: dict) -> list[Issue]:
     return []
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(part: str, text: str):
+    # Compiling is most of a render's cost and depends only on the text: a follow-up run renders
+    # the same few versions thousands of times.
+    return _ENVS[part].from_string(text)
+
+
 def render_source(source: TemplateSource, variables: dict) -> tuple[str, str, str]:
     """(subject, html, text); only declared variables reach the template."""
     declared = declared_for(source.declared)
@@ -179,7 +189,7 @@ def render_source(source: TemplateSource, variables: dict) -> tuple[str, str, st
         raise TemplateError(f"missing template variable(s): {', '.join(missing)}")
     context = {name: variables[name] for name in declared}
     try:
-        rendered = [_ENVS[part].from_string(text).render(context) for part, text in source.parts()]
+        rendered = [_compiled(part, text).render(context) for part, text in source.parts()]
     except SecurityError as exc:
         raise TemplateError(f"refused an unsafe template construct: {exc}") from None
     except (JinjaError, ArithmeticError, TypeError, ValueError) as exc:
@@ -209,7 +219,11 @@ def render_template(tx, kind: str, locale: str, variables: dict, pick: str) -> R
     hold every declared variable, `unsubscribe_url` included (mailer.unsubscribe.unsubscribe_url)."""
     from mailer import template_store
 
-    rows = template_store.active_version(tx.session, kind, locale)
+    # One look-up per transaction and kind+locale: a run renders many mails in one transaction.
+    cache = tx.session.info.setdefault("active_templates", {})
+    rows = cache.get((kind, locale))
+    if rows is None:
+        rows = cache[(kind, locale)] = template_store.active_version(tx.session, kind, locale)
     if not rows:
         raise TemplateError(f"no active {kind} template (locale {locale!r}, 'de' or any other)")
     chosen = next(r for r in rows if r.variant == choose_variant({r.variant: r.weight for r in rows}, pick))

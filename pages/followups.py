@@ -49,12 +49,12 @@ def show_followups(period, _changed):
           Input(ACTIONS, "n_clicks"), prevent_initial_call=True)
 def act_on_lead(_clicks):
     pressed = ctx.triggered_id
-    if not pressed or not ctx.triggered[0]["value"]:
+    if not isinstance(pressed, dict) or not ctx.triggered[0]["value"]:
         raise PreventUpdate  # the list re-rendered its buttons; nobody pressed one
     try:
-        result = change_followups(deps().uow, actor(), pressed["action"], int(pressed["lead"]), _automation(),
+        result = change_followups(deps().uow, actor(), pressed.get("action"), int(pressed.get("lead")), _automation(),
                                   pressed.get("step"), deps().clock)
-    except (Forbidden, LookupError, ValueError) as exc:
+    except (Forbidden, LookupError, ValueError, TypeError) as exc:
         return message(str(exc), "danger"), dash.no_update
     return message(f"Lead #{result['lead_id']}: {DONE.get(result['outcome'], result['outcome'])}", "success"), time.time()
 

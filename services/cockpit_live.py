@@ -135,8 +135,16 @@ def cockpit_numbers(deps, actor: Actor, period: str = DEFAULT_PERIOD, team_id: i
         members = _members(tx, reads, actor, scope, window)
         team_names = {t.id: t.name for t in tx.users.teams()}
         member = tx.users.get(scope.user_id) if scope.user_id is not None else None
+        member_name = member.display_name if member is not None else None
     recent = reads.recent(scope.team_id, scope.user_id, RECENT_ROWS) if sees_lead_rows(actor) else []
     choices = sorted(team_names.items(), key=lambda kv: kv[1]) if actor.role in PICKS_ANY_TEAM else []
-    title = _title(actor, scope, team_names, getattr(member, "display_name", None))
+    title = _title(actor, scope, team_names, member_name)
     return CockpitNumbers(title, period, scope.team_id, scope.user_id, _metrics(daily, window, today, due),
                           members, recent, choices)
+
+
+def status_counts(deps, actor: Actor, team_id: int | None = None, member_id: int | None = None) -> dict[str, int]:
+    """Leads by status in the caller's scope (OLTP; shown beside the widget, not pushed live)."""
+    require(actor, Page.COCKPIT)
+    with deps.uow(write=False) as tx:
+        return tx.leads.status_counts(resolve_scope(tx, actor, team_id, member_id))

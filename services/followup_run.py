@@ -18,10 +18,11 @@ from data.followup_models import FollowupStepRecord
 from data.models import Activity
 from domain.cloudevents import CloudEvent
 from domain.events import idempotency_key
-from domain.followups import (TEMPLATE_KIND, Action, Contact, FollowupPolicy, HolidayCalendar, SkipReason, Step,
-                              business_time, clock_start, decide, due_after, mail_variables, next_step,
+from domain.followups import (TEMPLATE_KIND, Action, Contact, Decision, FollowupPolicy, HolidayCalendar, SkipReason,
+                              Step, business_time, clock_start, decide, due_after, mail_variables, next_step,
                               step_key)
 from domain.model import ActivityType, LeadStatus
+from domain.stats import in_holdout
 from mailer.api import MailRequest, QueueOutcome
 from services.outbox import SOURCE_PREFIX, check_data, publish, to_record
 from services.telemetry import NO_TELEMETRY, Telemetry, failure_class
@@ -31,12 +32,24 @@ PRODUCER = "followups"
 MAX_ATTEMPTS = 3  # a step that failed this often is given up and the sequence moves on
 PREVIOUS = {Step.T7: Step.T3, Step.REMIND: Step.T7}
 TYPE = "com.freshplan.followup.{}.v1"
+HOLDOUT = "holdout"  # the skip reason of a lead in the ROI page's holdout group (domain.stats.in_holdout)
 
 
 def render_with_template_store(tx, kind: str, locale: str, variables: dict, pick: str):
     from mailer.templates import render_template  # the email core renders in its sandbox
 
     return render_template(tx, kind, locale, variables, pick)
+
+
+def no_holdout(uow) -> float:
+    return 0.0
+
+
+def stored_holdout_share(uow) -> float:
+    """The holdout share an admin set on the ROI page (its default until then)."""
+    from services.analytics_roi import current_assumptions
+
+    return current_assumptions(uow)["holdout_share"]
 
 
 def queue_with_email_core(tx, request: MailRequest, key: str, now: datetime) -> QueueOutcome:
@@ -56,6 +69,7 @@ class FollowupAutomation:
     queue: Callable = queue_with_email_core
     locale: str = "de"
     telemetry: Telemetry = NO_TELEMETRY  # counts and durations of the runs (web/metrics.py)
+    holdout_share: Callable = no_holdout  # read once per run: stored_holdout_share in production
 
 
 @dataclass
@@ -110,8 +124,9 @@ def load_facts(tx, leads: list) -> BatchFacts:
 class LeadRun:
     """Handles one lead inside the caller's transaction; returns (step, outcome)."""
 
-    def __init__(self, tx, automation: FollowupAutomation, now: datetime, run_id: str):
+    def __init__(self, tx, automation: FollowupAutomation, now: datetime, run_id: str, holdout_share: float = 0.0):
         self.tx, self.auto, self.now, self.run_id = tx, automation, now, run_id
+        self.holdout_share = holdout_share  # this share of leads gets no automated mail (the ROI's control group)
         self.events: list = []  # written with one insert per batch by flush_events()
         self.errors: Counter = Counter()  # (step, failure class) of the failed steps
 
@@ -139,6 +154,9 @@ class LeadRun:
         decision = decide(lead, self.now, bt, [Contact(*c) for c in facts.contacts.get(lead.id, ())],
                           suppression=facts.suppressions.get((lead.email or "").lower()),
                           previous_step_at=previous and (previous.sent_at or previous.claimed_at), on_demand=on_demand)
+        if decision.action == Action.SEND and decision.step != Step.REMIND and self.holdout_share \
+                and in_holdout(lead.id, self.holdout_share):
+            decision = Decision(Action.SKIP, decision.step, HOLDOUT)
         if decision.action == Action.DONE:
             lead.next_followup_at = None
             return "-", "done"
@@ -263,6 +281,7 @@ def run_due_followups(uow, automation: FollowupAutomation, clock: Callable[[], d
     """Handle every lead whose next step is due now; one `followup.processed` event per run."""
     summary = RunSummary(run_id or uuid.uuid4().hex[:16], clock())
     began = timer.perf_counter()
+    holdout_share = automation.holdout_share(uow)
     with uow(write=False) as tx:
         due = tx.followups.due_lead_ids(summary.started_at)
     for chunk in _chunks(due, batch_size):
@@ -270,7 +289,7 @@ def run_due_followups(uow, automation: FollowupAutomation, clock: Callable[[], d
         with uow() as tx:
             leads = tx.followups.lock_due(chunk, now)
             if leads:
-                facts, run = load_facts(tx, leads), LeadRun(tx, automation, now, summary.run_id)
+                facts, run = load_facts(tx, leads), LeadRun(tx, automation, now, summary.run_id, holdout_share)
                 summary.counts.update(run.handle(leads, facts))
                 summary.errors.update(run.errors)
                 run.flush_events()

@@ -13,7 +13,8 @@ from domain.followups import (FollowupPolicy, HolidayCalendar, Step, business_ti
 from domain.model import CLOSED_STATUSES, ActivityType
 from domain.roles import Actor, Forbidden, Page, Role, may_edit_leads, require, scope_for, sees_lead_rows
 from services.clock import Clock, utc_now
-from services.followup_run import (FollowupAutomation, LeadRun, RunSummary, load_facts, run_due_followups)
+from services.followup_run import (FollowupAutomation, LeadRun, RunSummary, load_facts, run_due_followups,
+                                   stored_holdout_share)
 from services.holiday_calendar import PublicHolidays
 from services.outbox import publish
 
@@ -38,6 +39,7 @@ def automation_from_settings(settings, calendar: HolidayCalendar | None = None, 
     def link(email: str) -> str:
         return unsubscribe_url(email, settings.secret_key, settings.public_base_url)
 
+    parts.setdefault("holdout_share", stored_holdout_share)  # the ROI page's holdout group gets no automated mail
     return FollowupAutomation(policy_from_settings(settings), calendar or PublicHolidays(), link, **parts)
 
 

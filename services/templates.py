@@ -119,7 +119,8 @@ def sample_variables(kind: str, lead: Lead | None = None, month: int = 1) -> dic
             "company": lead.company if lead else "Gasthaus Zur Linde", "city": (lead.city if lead else None) or "Hamburg",
             "business_type": btype, "unsubscribe_url": PREVIEW_UNSUBSCRIBE_URL,
             "products": list(sample_box(btype, month)), "discount_percent": offer.discount_percent,
-            "min_order_eur": offer.min_order_eur}
+            "min_order_eur": offer.min_order_eur, "owner_name": "Max Vertrieb", "customer_id": 1042,
+            "lead_url": "https://cockpit.example/leads/42"}
 
 
 def _checked(kind: str, source: TemplateSource) -> TemplateSource:

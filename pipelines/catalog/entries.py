@@ -9,13 +9,13 @@ EXTERNAL = "external systems via POST /api/events"
 # Consumers by family; the names are those recorded in the inbox.
 PRODUCERS = {
     "lead.registered": ["services.leads", EXTERNAL], "lead.sample_delivered": ["services.leads", EXTERNAL],
-    "lead.status_changed": ["services.leads", "services.followups", "services.conversion"],
+    "lead.status_changed": ["services.leads", "services.followups", "services.conversions"],
     "followup.scheduled": ["services.followups"], "followup.sent": ["services.followups"],
     "followup.skipped": ["services.followups"], "followup.failed": ["services.followups"],
     "followup.replied": ["services.replies", EXTERNAL], "followup.processed": ["services.followups"],
     "email.sent": ["mailer"], "email.bounced": ["mailer (provider webhooks)"],
-    "email.unsubscribed": ["mailer (unsubscribe link, provider webhooks)"],
-    "customer.converted": ["services.conversion"], "customer.conversion_rejected": ["services.conversion"],
+    "email.unsubscribed": ["mailer (unsubscribe link, provider webhooks)", "services.replies (unsubscribe replies)"],
+    "customer.converted": ["services.conversions"], "customer.conversion_rejected": ["services.conversions"],
 }
 CONSUMERS = {
     "lead.registered": ["lead-state", "cockpit-feed", "analytics"],

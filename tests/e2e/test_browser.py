@@ -119,8 +119,10 @@ def page_title(driver):
 
 
 def nav_labels(driver):
+    """Every page link in the navbar, those inside a closed dropdown too (hence textContent)."""
     return [label.strip() for label in driver.execute_script(
-        "return Array.from(document.querySelectorAll('#nav .navbar-nav .nav-link'), a => a.innerText);")]
+        "return Array.from(document.querySelectorAll('#nav .navbar-nav .nav-link, #nav .navbar-nav .dropdown-item'),"
+        " a => a.textContent);")]
 
 
 def shoot(driver, shots_dir, name):
@@ -161,7 +163,7 @@ def test_manager_cockpit_shows_team_kpis_and_only_nord_members(browser, base_url
     for key in ("t3", "t7", "sent", "conversion"):
         value = text_of(browser, By.ID, f"kpi-{key}")
         assert value.isdigit(), f"KPI {key} shows {value!r}"
-    text_of(browser, By.XPATH, "//*[contains(@class,'card-header')][normalize-space()='Team members this week']")
+    text_of(browser, By.XPATH, "//*[contains(@class,'card-header')][normalize-space()='Team members · 7 days']")
     members = {row["name"] for row in wait_for_rows(browser, "cockpit-members")}
     assert members <= people["nord"], f"not in team Nord: {members - people['nord']}"
     assert not members & people["sud"], f"team Süd shows up: {members & people['sud']}"
@@ -233,7 +235,7 @@ def test_sales_sees_only_own_follow_ups_and_leads(browser, base_url, people):
     assert page_title(browser) == "My follow-ups"
     assert text_of(browser, By.ID, "kpi-t3").isdigit()
     assert not browser.find_elements(By.ID, "cockpit-members")
-    assert "Team members this week" not in text_of(browser, By.ID, "cockpit-body")
+    assert "Team members" not in text_of(browser, By.ID, "cockpit-body")
     assert "Users & teams" not in nav_labels(browser)
 
     click(browser, By.ID, "nav-leads")  # in-app navigation, no reload

@@ -183,3 +183,11 @@ def test_pages_show_the_run_button_to_admins_only_and_the_lead_timeline(url, db,
     press(sign_in(url, "manager"), url, dependencies, "send", lead_id)
     detail = open_page(sign_in(url, "sales"), url, f"/leads/{lead_id}")
     assert '"data-status": "sent"' in detail and "SAMPLE_REQUEST" in detail and '"data-status": "planned"' in detail
+
+
+def test_a_forged_action_gets_a_message_not_a_server_error(url, db, dependencies):
+    [lead_id] = make_due(db, "sales", 1)
+    manager = sign_in(url, "manager")
+    assert "unknown follow-up action" in press(manager, url, dependencies, "delete", lead_id)
+    assert "not found" in press(manager, url, dependencies, "pause", 10**9)
+    assert mails_of(db, lead_id) == 0

@@ -123,7 +123,7 @@ def test_a_rolled_back_write_notifies_nobody(engines):
 
 def test_the_app_on_postgresql_hears_other_processes(pg_url, tmp_path):
     from app import create_app
-    from tests.conftest import make_settings
+    from tests.conftest import make_settings, shutdown
 
     app = create_app(make_settings(tmp_path, database_url=pg_url, demo_leads=20))
     deps, relay = app.extensions["cockpit"], app.extensions["relay"]
@@ -137,7 +137,5 @@ def test_the_app_on_postgresql_hears_other_processes(pg_url, tmp_path):
             assert wait_for(lambda: lead_exists(deps.uow, key), 1.0), f"{key}: not applied within 1 s"
         other.dispose()
     finally:
-        relay.stop()
-        deps.warehouse.close()
-        deps.engine.dispose()
+        shutdown(app)
     assert not app.extensions["pg_listener"].running

@@ -129,7 +129,10 @@ def test_sales_user_replaying_managers_callback_with_foreign_ids_gets_only_own_l
     for owner in other_users:
         rows = post_callback(s, url, leads_body(owner=owner)).json()["response"]["leads-table"]["data"]
         assert rows and all(r["company"].split("](")[0].strip("[") in own for r in rows)
-    body = callback_body([("cockpit-body", "children")], [("cockpit-team", "value", other_team)])
+    body = callback_body([("cockpit-body", "children")],
+                         [("cockpit-team", "value", other_team), ("cockpit-period", "value", "30d"),
+                          ("cockpit-live-snapshot", "data", None), ("cockpit-refresh", "n_intervals", None)],
+                         [("cockpit-view", "data", {"team": other_team, "member": other_users[0]})])
     r = post_callback(s, url, body)
     assert r.status_code in (200, 204)
     assert "Team Süd" not in r.text

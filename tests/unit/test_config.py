@@ -140,3 +140,36 @@ def test_wrong_followup_settings_stop_with_one_line(tmp_path, env, message):
     with pytest.raises(SettingsError) as err:
         load_settings(environ={"COCKPIT_DEMO": "1", **env}, overrides={"var_dir": tmp_path})
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_demo_simulator_runs_by_default_in_demo_mode_only(tmp_path):
+    demo = load_settings(environ={"COCKPIT_DEMO": "1"}, overrides={"var_dir": tmp_path})
+    assert demo.demo_simulator is True and demo.demo_simulator_interval_s == 5
+    off = load_settings(environ={"COCKPIT_DEMO": "1", "DEMO_SIMULATOR": "0", "DEMO_SIMULATOR_INTERVAL_S": "2"},
+                        overrides={"var_dir": tmp_path})
+    assert off.demo_simulator is False and off.demo_simulator_interval_s == 2
+    # tests pass demo=True as an override: the simulator stays off unless asked for
+    assert load_settings(environ={}, overrides={"var_dir": tmp_path, "demo": True, "api_token": "t" * 16,
+                                                "metrics_token": "m" * 16}).demo_simulator is False
+    with pytest.raises(SettingsError, match="DEMO_SIMULATOR_INTERVAL_S=0 is outside 1..3600"):
+        load_settings(environ={"COCKPIT_DEMO": "1", "DEMO_SIMULATOR_INTERVAL_S": "0"}, overrides={"var_dir": tmp_path})
+
+
+def test_live_cockpit_stream_settings_and_a_thread_pool_that_covers_the_stream_cap(tmp_path):
+    s = load_settings(environ={"COCKPIT_DEMO": "1"}, overrides={"var_dir": tmp_path})
+    assert (s.sse_max_streams, s.sse_heartbeat_s, s.sse_debounce_ms) == (100, 15.0, 100)
+    assert s.web_threads >= s.sse_max_streams + 16  # every open stream holds a waitress thread
+    env = {"COCKPIT_DEMO": "1", "SSE_MAX_STREAMS": "250", "SSE_HEARTBEAT_S": "2.5", "ANALYTICS_POLL_MS": "200"}
+    tuned = load_settings(environ=env, overrides={"var_dir": tmp_path})
+    assert (tuned.sse_max_streams, tuned.sse_heartbeat_s, tuned.analytics_poll_s) == (250, 2.5, 0.2)
+
+
+@pytest.mark.parametrize("env,message", [
+    ({"SSE_MAX_STREAMS": "many"}, "SSE_MAX_STREAMS='many' is not a whole number"),
+    ({"SSE_HEARTBEAT_S": "soon"}, "SSE_HEARTBEAT_S='soon' is not a number of seconds"),
+    ({"SSE_HEARTBEAT_S": "0"}, "SSE_HEARTBEAT_S='0' must be between 0.05 and 300 seconds"),
+])
+def test_wrong_stream_settings_fail_with_one_clear_line(tmp_path, env, message):
+    with pytest.raises(SettingsError) as err:
+        load_settings(environ={"COCKPIT_DEMO": "1", **env}, overrides={"var_dir": tmp_path})
+    assert message in str(err.value) and "\n" not in str(err.value)

@@ -1,0 +1,183 @@
+"""The live cockpit's measurements: its callbacks at BENCH_EVENTS logged events, event-to-screen latency
+over the stream, and other requests with 200 open streams against none (DESIGN section 8).
+
+Seeding writes BENCH_EVENTS (default 1,000,000) follow-up events straight into the event log, marked
+delivered so the relay leaves them alone, then lets the app's analytics projection catch up.
+"""
+from __future__ import annotations
+
+import json
+import os
+import queue
+import random
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import requests
+from sqlalchemy import insert, select
+from waitress.server import create_server
+
+from bench.client import CALLBACK_PATH, TIMEOUT_S, BenchError, callback_body, check, check_callback, sign_in, timed
+from bench.server import ADMIN, MANAGER, SALES
+from bench.stats import summarize, value_row
+from data.models import EventRecord, Lead, User
+
+STREAMS = 200
+BODY_OUTPUTS = [("cockpit-body", "children")]
+BODY_INPUTS = [("cockpit-team", "value"), ("cockpit-period", "value"), ("cockpit-live-snapshot", "data"),
+               ("cockpit-refresh", "n_intervals")]
+KINDS = [("followup.sent", "T3", None), ("followup.sent", "T7", None), ("followup.replied", None, "POSITIVE"),
+         ("followup.replied", None, "NEUTRAL"), ("email.sent", None, None), ("customer.converted", None, None)]
+WEIGHTS = [35, 25, 6, 8, 24, 2]
+
+
+def seed_events(server, count: int, seed: int = 7, chunk: int = 20_000) -> float:
+    """Insert `count` events over the last 90 days for random leads; returns the seconds it took."""
+    deps, rng, now = server.extensions["cockpit"], random.Random(seed), datetime.now(timezone.utc)
+    with deps.engine.connect() as conn:
+        leads = list(conn.execute(select(Lead.id)).scalars())
+    start = time.perf_counter()
+    for first in range(0, count, chunk):
+        rows = [_event_row(rng, leads, now, i) for i in range(first, min(count, first + chunk))]
+        with deps.engine.begin() as conn:
+            conn.execute(insert(EventRecord.__table__), rows)
+    return time.perf_counter() - start
+
+
+def _event_row(rng: random.Random, leads: list[int], now: datetime, i: int) -> dict:
+    kind, step, label = rng.choices(KINDS, WEIGHTS)[0]
+    lead_id, at = rng.choice(leads), now - timedelta(seconds=rng.randint(0, 90 * 86_400))
+    data = {"lead_id": lead_id, "step": step, "label": label, "template": "FOLLOW_UP" if step else None}
+    return {"id": f"bench-{i}", "source": "/bench", "type": f"com.freshplan.{kind}.v1", "subject": f"lead/{lead_id}",
+            "time": at, "idempotency_key": f"bench-{i}", "data": data, "recorded_at": at, "delivered_at": now,
+            "attempts": 0}
+
+
+def _body_step(session, url: str, period: str, who: str):
+    body = callback_body(BODY_OUTPUTS, [(i, p, v) for (i, p), v in zip(BODY_INPUTS, [None, period, None, None])])
+    body["state"] = [{"id": "cockpit-view", "property": "data", "value": {"team": None, "member": None}}]
+    return lambda: timed(lambda: session.post(url + CALLBACK_PATH, json=body, timeout=TIMEOUT_S),
+                         lambda r: check_callback(r, f"cockpit widget ({who})", ['"refusal"']))
+
+
+def _samples(step, n: int) -> list[float]:
+    step()
+    return [step() for _ in range(n)]
+
+
+class OpenStream:
+    """One /stream/cockpit connection read in a thread; each snapshot's arrival time goes to a queue."""
+
+    def __init__(self, session, url: str):
+        self.response = check(session.get(f"{url}/stream/cockpit", stream=True, timeout=TIMEOUT_S), 200, "GET /stream/cockpit")
+        self.arrivals: queue.Queue = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for line in self.response.iter_lines():
+                if line.startswith(b"data: "):
+                    self.arrivals.put(time.perf_counter())
+        except (requests.RequestException, AttributeError, ValueError):
+            pass
+
+    def close(self) -> None:
+        self.response.close()
+
+
+def _accepted(url: str, event: dict, token: str) -> None:
+    r = requests.post(f"{url}/api/events", data=json.dumps(event), timeout=TIMEOUT_S,
+                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/cloudevents+json"})
+    if r.status_code not in (200, 201, 202):
+        raise BenchError(f"POST /api/events answered {r.status_code}: {r.text[:200]}")
+
+
+def _reply(lead_id: int) -> dict:
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {"specversion": "1.0", "id": uuid.uuid4().hex, "source": "/bench/mail", "type": "com.freshplan.followup.replied.v1",
+            "time": now, "subject": f"lead/{lead_id}", "data": {"lead_id": lead_id, "replied_at": now, "label": "NEUTRAL"}}
+
+
+def _own_lead(server, username: str) -> int:
+    with server.extensions["cockpit"].engine.connect() as conn:
+        return conn.execute(select(Lead.id).join(User, User.id == Lead.owner_id)
+                            .where(User.username == username).limit(1)).scalar_one()
+
+
+def event_to_screen(url: str, server, n: int) -> list[float]:
+    """From the POST of a reply until the owner's open stream delivers the fresh snapshot."""
+    token, lead_id = server.extensions["cockpit"].settings.api_token, _own_lead(server, SALES)
+    stream, samples = OpenStream(sign_in(url, SALES), url), []
+    try:
+        stream.arrivals.get(timeout=TIMEOUT_S)  # the snapshot on connect
+        for _ in range(n):
+            start = time.perf_counter()
+            _accepted(url, _reply(lead_id), token)
+            samples.append((stream.arrivals.get(timeout=30) - start) * 1000)
+            time.sleep(0.3)  # outside the debounce window of the previous push
+    except queue.Empty:
+        raise BenchError("an event did not reach the open stream within 30 s") from None
+    finally:
+        stream.close()
+    return samples
+
+
+def with_open_streams(url: str, steps: dict, n: int, count: int) -> dict[str, list[float]]:
+    """Each step timed `n` times while `count` manager streams stay open."""
+    session = sign_in(url, MANAGER)
+    streams = [OpenStream(session, url) for _ in range(count)]
+    try:
+        return {name: _samples(step, n) for name, step in steps.items()}
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def live_cockpit_rows(server, n: int) -> tuple[list[dict], list[dict]]:
+    """(timed rows, value rows) for the report; serves the app with room for the open streams."""
+    events = int(os.environ.get("BENCH_EVENTS", "1000000"))
+    seeded_s = seed_events(server, events)
+    projection = server.extensions["analytics_projection"]
+    start = time.perf_counter()
+    projection.catch_up()
+    projected_s = time.perf_counter() - start
+    server.extensions["sse"]["slots"].limit = STREAMS + 10  # the measurement needs 200 streams at once
+    web = create_server(server, host="127.0.0.1", port=0, threads=STREAMS + 16, ident="bench-live",
+                        connection_limit=STREAMS + 100)
+    url = f"http://127.0.0.1:{web.effective_port}"
+    thread = threading.Thread(target=web.run, name="bench-live-waitress", daemon=True)
+    thread.start()
+    try:
+        rows = _timed_rows(url, server, n, events)
+    finally:
+        web.close()
+        thread.join(timeout=5)
+    values = [value_row("event log seeding (bench events)", seeded_s, "s"),
+              value_row("analytics projection catch-up (bench events)", events / max(projected_s, 1e-9), "events/s"),
+              *_stream_cost(rows)]
+    return rows, values
+
+
+def _stream_cost(rows: list[dict]) -> list[dict]:
+    """p95 with the streams open as a percentage of p95 without (DESIGN section 8: at most 120%)."""
+    p95 = {r["name"]: r["p95_ms"] for r in rows}
+    return [value_row(f"{name}: p95 with {STREAMS} open streams against none", 100 * p95[f"other requests: {name}, {STREAMS} open streams"]
+                      / max(p95[f"other requests: {name}, no open streams"], 1e-9), "%")
+            for name in ("cockpit widget (manager)", "GET /healthz")]
+
+
+def _timed_rows(url: str, server, n: int, events: int) -> list[dict]:
+    steps = {who: _body_step(sign_in(url, who), url, "30d", who) for who in (SALES, MANAGER, ADMIN)}
+    rows = [summarize(f"cockpit widget callback ({who}, 30 days)", _samples(step, n), events) for who, step in steps.items()]
+    rows.append(summarize("event-to-screen latency over SSE (sales)", event_to_screen(url, server, min(n, 50)), events))
+    health = requests.Session()
+    others = {"cockpit widget (manager)": steps[MANAGER],
+              "GET /healthz": lambda: timed(lambda: health.get(url + "/healthz", timeout=TIMEOUT_S),
+                                            lambda r: check(r, 200, "GET /healthz"))}
+    for name, step in others.items():
+        rows.append(summarize(f"other requests: {name}, no open streams", _samples(step, n), events))
+    for name, samples in with_open_streams(url, others, n, STREAMS).items():
+        rows.append(summarize(f"other requests: {name}, {STREAMS} open streams", samples, events))
+    return rows

@@ -1,0 +1,122 @@
+"""The live follow-up widget: KPI cards with trend and sparkline, the member table, recent activity.
+
+Renders a services.cockpit_live.CockpitNumbers; the page re-renders it when the stream says the
+numbers moved (assets/cockpit_live.js), or on an interval where streams are unavailable.
+"""
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dash_table, dcc, html
+
+from components.kpi import kpi_card
+
+PERIOD_ID, SNAPSHOT_ID, REFRESH_ID, VIEW_ID = "cockpit-period", "cockpit-live-snapshot", "cockpit-refresh", "cockpit-view"
+STATUS_ID, MEMBERS_ID, RECENT_ID = "cockpit-live-status", "cockpit-members", "cockpit-recent"
+PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
+PREVIOUS = {"today": "yesterday", "7d": "previous 7 days", "30d": "previous 30 days"}
+FALLBACK_REFRESH_MS = 30_000
+MEMBER_COLUMNS = [("name", "Member"), ("sent", "Sent"), ("t3_sent", "T+3"), ("t7_sent", "T+7"), ("replies", "Replies"),
+                  ("positive", "Positive"), ("conversions", "Conversions"), ("conversion_rate", "Conv. %")]
+
+
+def trend(current: float, previous: float | None, against: str) -> html.Span:
+    if previous is None:
+        return html.Span("")
+    if previous == current:
+        return html.Span(f"■ same as {against}", className="text-secondary small trend")
+    if previous == 0:
+        return html.Span(f"▲ new vs {against}", className="text-success small trend")
+    change = (current - previous) / previous * 100
+    arrow, color = ("▲", "text-success") if change > 0 else ("▼", "text-danger")
+    return html.Span(f"{arrow} {abs(change):.0f}% vs {against}", className=f"{color} small trend")
+
+
+def sparkline(values: list[float], key: str):
+    if not values:
+        return None
+    # A plain dict: building go.Figure objects validates every property and costs milliseconds per card.
+    fig = {"data": [{"type": "scatter", "y": values, "mode": "lines", "line": {"width": 1.5, "color": "#0d6efd"},
+                     "fill": "tozeroy", "fillcolor": "rgba(13,110,253,0.08)", "hoverinfo": "skip"}],
+           "layout": {"margin": {"l": 0, "r": 0, "t": 2, "b": 2}, "height": 36, "showlegend": False,
+                      "plot_bgcolor": "white", "paper_bgcolor": "white", "xaxis": {"visible": False},
+                      "yaxis": {"visible": False, "rangemode": "tozero"}}}
+    return dcc.Graph(figure=fig, config={"staticPlot": True, "displayModeBar": False}, id=f"spark-{key}",
+                     style={"height": "36px"}, className="sparkline")
+
+
+def _card(key: str, label: str, main, detail: list, against: str):
+    col = kpi_card(key, label, f"{main.value:g}", html.Div([
+        html.Div(detail + [trend(main.value, main.previous, against)], className="small"),
+        sparkline(main.series, key)]))
+    col.lg = True  # five equal columns on wide screens
+    return col
+
+
+def kpi_cards(numbers) -> dbc.Row:
+    m, against = numbers.metrics, PREVIOUS[numbers.period]
+    rate = m["conversion_rate"]
+    return dbc.Row([
+        _card("t3", "T+3 sent", m["t3_sent"], [html.Span(f"{m['t3_due'].value:g} due today · ", id="kpi-t3-due")], against),
+        _card("t7", "T+7 sent", m["t7_sent"], [html.Span(f"{m['t7_due'].value:g} due today · ", id="kpi-t7-due")], against),
+        _card("sent", "Sent this week", m["sent_week"],
+              [html.Span(f"{m['sent_today'].value:g} today ", id="kpi-sent-today"),
+               trend(m["sent_today"].value, m["sent_today"].previous, "yesterday"), html.Br()], "last week"),
+        _card("replies", "Replies", m["replies"], [html.Span(f"{m['positive'].value:g} positive · ", id="kpi-positive")], against),
+        _card("conversion", "Conversions", m["conversions"],
+              [html.Span(f"{rate.value:g}% of replies (was {rate.previous:g}%) · ", id="kpi-conversion-rate")], against),
+    ])
+
+
+def member_table(members: list[dict]) -> dash_table.DataTable:
+    """Sortable; a member's name links to the cockpit narrowed to that member (the drill-in)."""
+    rows = [dict(m, name=f"[{m['name']}](/?user={m['user_id']})") for m in members]
+    return dash_table.DataTable(
+        id=MEMBERS_ID, data=rows, sort_action="native", style_as_list_view=True,
+        columns=[{"id": c, "name": n, "presentation": "markdown"} if c == "name" else {"id": c, "name": n, "type": "numeric"}
+                 for c, n in MEMBER_COLUMNS],
+        style_cell={"padding": "6px 10px", "textAlign": "left"}, markdown_options={"link_target": "_self"})
+
+
+def _feed_line(row: dict) -> html.Li:
+    what = row["type"].replace(".", " ")
+    extra = " ".join(str(x) for x in (row.get("step"), row.get("label")) if x)
+    when = str(row["time"])[:16]
+    return html.Li([html.Span(when, className="text-secondary me-2"), html.Strong(what),
+                    html.Span(f" {extra}" if extra else ""), " · ",
+                    html.A(f"lead {row['lead_id']}", href=f"/leads/{row['lead_id']}")], className="small")
+
+
+def recent_feed(recent: list[dict]):
+    if not recent:
+        return html.Div("Nothing yet in this view.", className="text-secondary small", id=RECENT_ID)
+    return html.Ul([_feed_line(r) for r in recent], className="list-unstyled mb-0", id=RECENT_ID)
+
+
+def widget_body(numbers) -> html.Div:
+    scope = html.Div(numbers.title, id="cockpit-scope", className="text-secondary small mb-2")
+    parts = [scope, kpi_cards(numbers)]
+    if numbers.members:
+        parts.append(dbc.Card([dbc.CardHeader(f"Team members · {PERIOD_LABELS[numbers.period]}"),
+                               dbc.CardBody(member_table(numbers.members))], className="shadow-sm mb-4"))
+    if numbers.recent:
+        parts.append(dbc.Card([dbc.CardHeader("Recent activity"), dbc.CardBody(recent_feed(numbers.recent))],
+                              className="shadow-sm mb-4"))
+    return html.Div(parts)
+
+
+def controls(numbers, team_value) -> html.Div:
+    """Period selector, team picker (hidden where the role has no choice), live status."""
+    picker = dcc.Dropdown(id="cockpit-team", options=[{"label": n, "value": i} for i, n in numbers.team_choices],
+                          value=team_value, placeholder="All teams", clearable=True,
+                          style={"minWidth": "14rem"} if numbers.team_choices else {"display": "none"})
+    period = dbc.RadioItems(id=PERIOD_ID, options=[{"label": v, "value": k} for k, v in PERIOD_LABELS.items()],
+                            value=numbers.period, inline=True, className="btn-group-sm", inputClassName="btn-check",
+                            labelClassName="btn btn-outline-primary btn-sm", labelCheckedClassName="active")
+    status = html.Span("connecting…", id=STATUS_ID, className="badge text-bg-secondary ms-2")
+    return html.Div([period, picker, status], className="d-flex align-items-center gap-2 flex-wrap")
+
+
+def live_plumbing(view: dict) -> html.Div:
+    """What the stream script and the fallback interval talk to."""
+    return html.Div([dcc.Store(id=VIEW_ID, data=view), dcc.Store(id=SNAPSHOT_ID),
+                     dcc.Interval(id=REFRESH_ID, interval=FALLBACK_REFRESH_MS, disabled=False)])

@@ -1,0 +1,29 @@
+"""The conversion consumer: every followup.replied (from other systems or logged in the cockpit) is
+classified and acted on: the review queue, suppression, the sequence kept for auto-replies, and the
+conversion rules for positive answers (services.replies).
+
+Registered after the lead-state consumer, which records the REPLY activity of an external reply
+first. Redelivery changes nothing: the inbox entry is written in the same transaction, and a lead
+has at most one customer (customers.original_lead_id is unique).
+"""
+from __future__ import annotations
+
+from domain.cloudevents import CloudEvent
+from services.clock import Clock, utc_now
+from services.conversions import setup_for
+from services.demo_history import HISTORY_SOURCE
+from services.replies import REPLIED, handle_reply
+
+
+class ConversionConsumer:
+    name = "conversion"
+
+    def __init__(self, followups, settings, clock: Clock = utc_now):
+        self.setup, self.clock = setup_for(followups, settings), clock
+
+    def wants(self, event: CloudEvent) -> bool:
+        # The demo's history tells of replies already acted on (its customers exist): never convert or mail again.
+        return event.type == REPLIED and event.source != HISTORY_SOURCE
+
+    def apply(self, tx, event: CloudEvent) -> None:
+        handle_reply(tx, self.setup, event.source, event.id, event.data or {}, self.clock())

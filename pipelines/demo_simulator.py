@@ -1,0 +1,111 @@
+"""The demo simulator: while a demo serves, other systems seem to be at work. Every few seconds it
+sends what a CRM, a parcel service and a mailbox would: new leads, sample deliveries and replies
+(positive, neutral, negative, absence notices; in German and English).
+
+It goes through the real write path (services.ingest, as `POST /api/events` does), so the relay and
+its consumers apply the events and the cockpit, the follow-ups and the analytics move as in real
+life. Deterministic: the same seed and the same clock give the same events.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from data import demo_vocabulary as V
+from domain.cloudevents import CloudEvent
+from services.clock import Clock, utc_now
+from services.ingest import check_external, ingest_events
+
+log = logging.getLogger(__name__)
+SOURCE = "/demo/simulator"
+REGISTERED = "com.freshplan.lead.registered.v1"
+SAMPLE = "com.freshplan.lead.sample_delivered.v1"
+REPLIED = "com.freshplan.followup.replied.v1"
+OWNERS = tuple((username, team) for username, _name, role, team in V.STAFF if role == "sales")
+# Absence notices are common in real mailboxes; unsubscribes come through the unsubscribe link instead.
+REPLY_LABELS = {"POSITIVE": 40, "OUT_OF_OFFICE": 30, "NEUTRAL": 20, "NEGATIVE": 10}
+
+
+@dataclass
+class SimulatedLead:
+    email: str
+    company: str
+    sampled: bool = False
+    answered: bool = False  # a real answer ends its sequence; an absence notice does not
+
+
+class DemoSimulator:
+    """`tick()` sends one round of events; `start()` ticks every `interval_s` in a thread until `stop()`."""
+
+    def __init__(self, uow, seed: int = 42, interval_s: float = 5.0, clock: Clock = utc_now):
+        self.uow, self.interval_s, self.clock = uow, interval_s, clock
+        self.rng = random.Random(seed)
+        # A restart sends new events and leads, not repeats of the last run's: ids and addresses carry its start.
+        self.started = f"{clock():%Y%m%d%H%M%S}"
+        self.run = f"{seed}-{self.started}"
+        self._n = 0  # events within the current tick
+        self.leads: list[SimulatedLead] = []
+        self.ticks = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> list[CloudEvent]:
+        """One round: maybe a new lead, maybe a sample delivery, maybe a reply; logged in one transaction."""
+        now, rng = self.clock(), self.rng
+        waiting = [lead for lead in self.leads if not lead.sampled and not lead.answered]
+        listening = [lead for lead in self.leads if not lead.answered]
+        events, self._n = [], 0
+        if not self.leads or rng.random() < 0.7:
+            events.append(self._registration(now))
+        if waiting and rng.random() < 0.5:
+            events.append(self._delivery(rng.choice(waiting), now))
+        if listening and rng.random() < 0.4:
+            events.append(self._reply(rng.choice(listening), now))
+        ingest_events(self.uow, [check_external(event) for event in events], self.clock)
+        self.ticks += 1
+        return events
+
+    def _event(self, type_: str, data: dict, now: datetime) -> CloudEvent:
+        self._n += 1
+        return CloudEvent(id=f"sim-{self.run}-{self.ticks}-{self._n}", source=SOURCE, type=type_, time=now, data=data)
+
+    def _registration(self, now: datetime) -> CloudEvent:
+        owner, team = self.rng.choice(OWNERS)
+        who = V.lead_identity(self.rng, 1_000_000 + len(self.leads), team)
+        email = who["email"].replace(".example", f"-{self.started}.example")
+        self.leads.append(SimulatedLead(email, who["company"]))
+        return self._event(REGISTERED, {
+            "company": who["company"], "business_type": who["business_type"], "registered_at": now.isoformat(),
+            "email": email, "contact_name": who["contact_name"], "city": who["city"], "owner": owner,
+            "email_consent": self.rng.random() < 0.9}, now)
+
+    def _delivery(self, lead: SimulatedLead, now: datetime) -> CloudEvent:
+        lead.sampled = True
+        return self._event(SAMPLE, {"email": lead.email, "delivered_at": now.isoformat()}, now)
+
+    def _reply(self, lead: SimulatedLead, now: datetime) -> CloudEvent:
+        label = self.rng.choices(list(REPLY_LABELS), weights=list(REPLY_LABELS.values()))[0]
+        lead.answered = label != "OUT_OF_OFFICE"
+        return self._event(REPLIED, {"email": lead.email, "replied_at": now.isoformat(), "label": label,
+                                     "text": self.rng.choice(V.REPLY_TEXTS[label]), "confidence": 0.9}, now)
+
+    def start(self) -> "DemoSimulator":
+        self._thread = threading.Thread(target=self._loop, name="demo-simulator", daemon=True)
+        self._thread.start()
+        log.info("demo simulator started: a round of lead events every %.0f s", self.interval_s)
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - a busy store or a bad round must not end the demo
+                log.exception("demo simulator round failed; trying again next round")

@@ -1,0 +1,130 @@
+"""The demo's past as events: after a first demo seed, every seeded lead's history goes into the
+event log as the producers would have written it, at its historical times, so the analytics
+projection, the cockpit feed and the analytics pages show the demo's 90 days from the start.
+
+The seeded rows (leads, activities, customers) are the truth; this only tells it as events:
+lead.registered, lead.sample_delivered, followup.sent and email.sent per FOLLOW_UP activity,
+followup.replied per REPLY, customer.converted per CONVERSION. They carry the source
+`/followup-cockpit/demo` (HISTORY_SOURCE) and are logged as delivered already: they are history,
+and no consumer may act on them again (the conversion consumer also refuses this source).
+
+Fast on purpose (a first start waits for it): plain column reads per batch of leads, each type's
+data checked against the catalog once (all of one type come from the same code here), and one
+insert per batch of a few thousand events, each batch its own transaction.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import insert, select
+
+from data.models import Activity, Customer, EventRecord, Lead, User
+from domain.cloudevents import CloudEvent
+from domain.events import idempotency_key
+from domain.model import ActivityType
+from services.outbox import SOURCE_PREFIX, check_data, content_hash, lead_subject
+
+PRODUCER = "demo"
+HISTORY_SOURCE = SOURCE_PREFIX + PRODUCER
+LEADS_PER_BATCH = 1000  # about 5,000 events: one insert and one transaction each
+MAIL_PROVIDER = "demo"  # the history's mails went through no provider of this installation
+TYPE = "com.freshplan.{}.v1"
+HISTORY_ACTIVITIES = (ActivityType.FOLLOW_UP.value, ActivityType.REPLY.value, ActivityType.CONVERSION.value)
+
+
+def publish_demo_history(uow, now: datetime, leads_per_batch: int = LEADS_PER_BATCH) -> int:
+    """Log the history of every lead in the database (call it right after a first demo seed);
+    returns how many events were written."""
+    with uow(write=False) as tx:
+        lead_ids = list(tx.session.scalars(select(Lead.id).order_by(Lead.id)))
+        owners = dict(tx.session.execute(select(User.id, User.username)).all())
+    writer, written = _HistoryWriter(owners, now), 0
+    for i in range(0, len(lead_ids), leads_per_batch):
+        with uow() as tx:
+            rows = writer.rows(tx.session, lead_ids[i], lead_ids[min(i + leads_per_batch, len(lead_ids)) - 1])
+            if rows:
+                tx.session.execute(insert(EventRecord.__table__), rows)
+            tx.commit()
+        written += len(rows)
+    return written
+
+
+class _HistoryWriter:
+    """Turns the seeded rows of a range of leads into rows of the event log (validated once per type)."""
+
+    def __init__(self, owners: dict[int, str], now: datetime):
+        self.owners, self.now = owners, now
+        self.checked: set[str] = set()
+
+    def rows(self, session, first_id: int, last_id: int) -> list[dict]:
+        leads = session.execute(select(Lead.id, Lead.company, Lead.business_type, Lead.city, Lead.owner_id,
+                                       Lead.registered_at, Lead.sample_delivered_at)
+                                .where(Lead.id.between(first_id, last_id)).order_by(Lead.id)).all()
+        acts = defaultdict(list)
+        for a in session.execute(select(Activity.id, Activity.lead_id, Activity.type, Activity.outcome,
+                                        Activity.occurred_at, Activity.details)
+                                 .where(Activity.lead_id.between(first_id, last_id),
+                                        Activity.type.in_(HISTORY_ACTIVITIES))
+                                 .order_by(Activity.occurred_at, Activity.id)):
+            acts[a.lead_id].append(a)
+        customers = dict(session.execute(select(Customer.original_lead_id, Customer.id)
+                                         .where(Customer.original_lead_id.between(first_id, last_id))).all())
+        out: list[dict] = []
+        for lead in leads:
+            out += self._lead_history(lead, acts[lead.id], customers.get(lead.id))
+        return out
+
+    def _lead_history(self, lead, acts: list, customer_id: int | None) -> list[dict]:
+        emit = _Emitter(self, lead.id)
+        emit("lead.registered", lead.registered_at, (), company=lead.company, business_type=lead.business_type,
+             registered_at=lead.registered_at.isoformat(), city=lead.city, owner=self.owners.get(lead.owner_id))
+        if lead.sample_delivered_at is not None:
+            emit("lead.sample_delivered", lead.sample_delivered_at, (lead.sample_delivered_at.isoformat(),),
+                 delivered_at=lead.sample_delivered_at.isoformat())
+        for a in acts:
+            d, at = a.details or {}, a.occurred_at.isoformat()
+            if a.type == ActivityType.FOLLOW_UP.value:
+                self._sent(emit, a, d)
+            elif a.type == ActivityType.REPLY.value:
+                emit("followup.replied", a.occurred_at, (a.id,), step=d.get("step"), label=a.outcome, replied_at=at)
+            elif customer_id is not None:  # a CONVERSION of a lead that is a customer now
+                emit("customer.converted", a.occurred_at, (customer_id,), customer_id=customer_id, converted_at=at,
+                     rule=d.get("rule") or d.get("reason"), by="automation")
+        return emit.rows
+
+    @staticmethod
+    def _sent(emit, a, d: dict) -> None:
+        at, message_id = a.occurred_at.isoformat(), d.get("key") or f"demo:activity:{a.id}"
+        template = {k: d[k] for k in ("template", "template_id", "template_version", "variant") if d.get(k) is not None}
+        emit("followup.sent", a.occurred_at, (a.id,), step=d["step"], sent_at=at, message_id=message_id, **template)
+        emit("email.sent", a.occurred_at, (message_id,), step=d["step"], sent_at=at, message_id=message_id,
+             provider=MAIL_PROVIDER, **template)
+
+    def check_once(self, type_: str, data: dict) -> None:
+        if type_ not in self.checked:
+            check_data(type_, data)
+            self.checked.add(type_)
+
+
+class _Emitter:
+    """Collects one lead's events: the subject, lead_id and the key facts every one shares."""
+
+    def __init__(self, writer: _HistoryWriter, lead_id: int):
+        self.writer, self.lead_id, self.subject = writer, lead_id, lead_subject(lead_id)
+        self.rows: list[dict] = []
+
+    def __call__(self, name: str, at: datetime, facts: tuple, **fields) -> None:
+        type_ = TYPE.format(name)
+        data = {"lead_id": self.lead_id, **{k: v for k, v in fields.items() if v is not None}}
+        self.writer.check_once(type_, data)
+        key = idempotency_key(type_, self.lead_id, *facts)
+        event = CloudEvent(id=key, source=HISTORY_SOURCE, type=type_, time=at, data=data, subject=self.subject,
+                           idempotencykey=key)
+        now = self.writer.now
+        # The columns services.outbox.to_record fills, as plain insert parameters (ORM objects cost 3x
+        # as much here); delivered at once: history, nothing for the relay to deliver (module docstring).
+        self.rows.append({"id": key, "source": HISTORY_SOURCE, "type": type_, "subject": self.subject, "time": at,
+                          "idempotency_key": key, "datacontenttype": event.datacontenttype, "data": data,
+                          "extensions": None, "content_hash": content_hash(event), "recorded_at": now,
+                          "delivered_at": now})

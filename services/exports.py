@@ -1,0 +1,151 @@
+"""CSV exports of the analytics tables and their underlying rows (DESIGN section 6).
+
+Rows are generated as they are read (no row cap, no whole file in memory), scoped by the caller's
+role, and every text cell that a spreadsheet would run as a formula is neutralised (OWASP CSV
+injection). Each finished or abandoned export is logged with user, table, filters and row count.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import dataclass
+from datetime import timezone
+from typing import Callable, Iterator, Mapping
+
+from data import analytics_queries
+from data.analytics_store import LEAD_EXPORT_COLUMNS, LEAD_EXPORT_SORT, LeadExportQuery, SqlAlchemyAnalytics
+from domain.roles import Actor, Forbidden, may_export, scope_for
+from services.analytics import TEMPLATE_METRICS, filter_options, funnel_view, query_params, templates_view
+from services.analytics_filters import FILTER_KEYS, Filters, InvalidFilter, parse_filters, utc_today
+from services.analytics_roi import roi_view
+
+log = logging.getLogger("cockpit.export")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+EVENT_COLUMNS = ("seq", "time", "type", "lead_id", "user_id", "team_id", "business_type", "step", "template_id",
+                 "template_version", "variant", "label", "customer_id", "revenue", "volume")
+
+
+class UnknownTable(LookupError):
+    pass
+
+
+def neutralise(value) -> object:
+    """A text cell starting like a formula gets a leading single quote; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_lines(columns, rows: Iterator) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    yield buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([neutralise(v) for v in row])
+        yield buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Export:
+    table: str
+    columns: tuple[str, ...]
+    rows: Iterator[tuple]
+
+    @property
+    def filename(self) -> str:
+        return f"{self.table}.csv"
+
+
+def _view_rows(make: Callable[..., list[dict]], columns: tuple[str, ...]):
+    """An aggregate table: its rows are computed first (a few hundred at most), then sorted in Python."""
+    def build(deps, actor, filters, sort, descending):
+        rows = make(deps, actor, filters)
+        if sort is not None:
+            if sort not in columns:
+                raise InvalidFilter("sort", f"{sort!r} is not a column of this table")
+            rows = sorted(rows, key=lambda r: (r[sort] is None, r[sort]), reverse=descending)
+        return columns, iter([tuple(r.get(c) for c in columns) for r in rows])
+    return build
+
+
+STAGE_COLUMNS = ("week", "registered", "sample_delivered", "t3_sent", "t7_sent", "replied", "positive", "converted")
+MONEY_COLUMNS = ("sent", "converted", "revenue", "cost", "hours_saved", "time_value", "roi")
+TEMPLATE_COLUMNS = ("template_id", "version", "variant", "sent") + tuple(
+    f"{m}{suffix}" for m in TEMPLATE_METRICS for suffix in ("", "_rate", "_low", "_high"))
+# table: (rows of the view, the columns when there are no rows)
+AGGREGATES = {
+    "funnel": (lambda d, a, f: funnel_view(d, a, f).stages, ("stage", "count", "step_conversion", "drop_off")),
+    "cohorts": (lambda d, a, f: funnel_view(d, a, f).cohorts, STAGE_COLUMNS),
+    "steps": (lambda d, a, f: funnel_view(d, a, f).steps,
+              ("step", "sent", "replied", "positive", "converted", "reply_rate", "conversion_rate", "median_hours_to_reply")),
+    "templates": (lambda d, a, f: templates_view(d, a, f).rows, TEMPLATE_COLUMNS),
+    "comparisons": (lambda d, a, f: templates_view(d, a, f).comparisons,
+                    ("template_id", "version", "baseline", "variant", "metric", "difference", "low", "high", "verdict")),
+    "roi": (lambda d, a, f: roi_view(d, a, f).months, ("month",) + MONEY_COLUMNS),
+    "roi_steps": (lambda d, a, f: roi_view(d, a, f).steps, ("step",) + MONEY_COLUMNS),
+}
+TABLES = ("leads", "events", *AGGREGATES)
+
+
+def _lead_rows(deps, actor: Actor, filters: Filters, sort: str | None, descending: bool):
+    sort = sort or "registered_at"
+    if sort not in LEAD_EXPORT_SORT:
+        raise InvalidFilter("sort", f"{sort!r} is not a column leads can be sorted by")
+    since, until = filters.window(utc_today(deps.clock()))
+
+    def rows() -> Iterator[tuple]:
+        with deps.uow(write=False) as tx:
+            scope = scope_for(actor, filters.team_id, filters.user_id, tx.users.team_of_users())
+            query = LeadExportQuery(scope, since.replace(tzinfo=timezone.utc), until.replace(tzinfo=timezone.utc),
+                                    filters.business_type, sort, descending)
+            yield from SqlAlchemyAnalytics(tx.session).lead_rows(query)
+    return LEAD_EXPORT_COLUMNS, rows()
+
+
+def _event_rows(deps, actor: Actor, filters: Filters, sort: str | None, descending: bool):
+    sort = sort or "seq"
+    if sort not in EVENT_COLUMNS:
+        raise InvalidFilter("sort", f"{sort!r} is not a column events can be sorted by")
+    params = query_params(deps, actor, filters)
+
+    def rows() -> Iterator[tuple]:
+        cur = deps.warehouse.cursor()
+        try:
+            yield from analytics_queries.stream(cur, "funnel_events", params, sort, descending)[1]
+        finally:
+            cur.close()
+    return EVENT_COLUMNS, rows()
+
+
+def open_export(deps, actor: Actor, table: str, query: Mapping[str, str]) -> Export:
+    """Check the caller, the table and every filter before the first byte is sent."""
+    if not may_export(actor):
+        raise Forbidden(f"role {actor.role.value} may not export")
+    if table not in TABLES:
+        raise UnknownTable(table)
+    unknown = set(query) - set(FILTER_KEYS) - {"sort", "order"}
+    if unknown:
+        raise InvalidFilter(sorted(unknown)[0], "is not a filter of the exports")
+    if query.get("order", "asc") not in ("asc", "desc"):
+        raise InvalidFilter("order", "must be asc or desc")
+    filters = parse_filters(query, filter_options(deps, actor))
+    sort, descending = query.get("sort") or None, query.get("order") == "desc"
+    build = {"leads": _lead_rows, "events": _event_rows}.get(table) or _view_rows(*AGGREGATES[table])
+    columns, rows = build(deps, actor, filters, sort, descending)
+    return Export(table, tuple(columns), _logged(rows, actor, table, filters))
+
+
+def _logged(rows: Iterator[tuple], actor: Actor, table: str, filters: Filters) -> Iterator[tuple]:
+    count, finished = 0, False
+    try:
+        for row in rows:
+            count += 1
+            yield row
+        finished = True
+    finally:
+        log.info("export user=%s role=%s table=%s filters=%s rows=%d%s", actor.username, actor.role.value, table,
+                 filters.query(), count, "" if finished else " (abandoned)")

@@ -1,0 +1,97 @@
+"""The demo simulator sends new leads, sample deliveries and replies through the event log; the relay's
+consumers apply them; the same seed and clock give the same events; it stops when asked."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from data.db import make_engine, make_session_factory
+from data.demo import seed_demo
+from data.migrate import upgrade
+from data.models import Activity, EventRecord, Lead, User
+from data.uow import SqlAlchemyUnitOfWork
+from pipelines.consumers.lead_state import LeadStateConsumer
+from pipelines.demo_simulator import REGISTERED, REPLIED, SAMPLE, SOURCE, DemoSimulator
+from pipelines.relay import Relay
+
+START = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)  # a Monday morning
+
+
+class SteppingClock:
+    """Five seconds later at every reading, like the simulator's rounds."""
+
+    def __init__(self):
+        self.now = START
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=5)
+        return self.now
+
+
+def fresh_uow(folder):
+    engine = make_engine(f"sqlite:///{folder / 'sim.db'}")
+    upgrade(engine)
+    uow = SqlAlchemyUnitOfWork(make_session_factory(engine))
+    seed_demo(uow.session_factory, hash_password=lambda p: "x", leads=0, now=START)  # teams and the sales users
+    return uow
+
+
+@pytest.fixture
+def uow(tmp_path):
+    return fresh_uow(tmp_path)
+
+
+def drain(uow) -> None:
+    relay = Relay(uow, consumers=[LeadStateConsumer()])
+    while relay.run_once():
+        pass
+
+
+def test_ticks_create_leads_samples_and_replies_through_the_event_log(uow):
+    sim = DemoSimulator(uow, seed=7, clock=SteppingClock())
+    sent = [event for _ in range(20) for event in sim.tick()]
+    kinds = {t: [e for e in sent if e.type == t] for t in (REGISTERED, SAMPLE, REPLIED)}
+    assert all(kinds.values()), {t: len(v) for t, v in kinds.items()}
+    with uow(write=False) as tx:
+        logged = tx.session.scalars(select(EventRecord.id).where(EventRecord.source == SOURCE)).all()
+    assert sorted(logged) == sorted(e.id for e in sent)
+    drain(uow)
+    with uow(write=False) as tx:
+        leads = {lead.email: lead for lead in tx.session.scalars(select(Lead).where(Lead.email.like("%-2026%")))}
+        owners = {u.id: u.username for u in tx.session.scalars(select(User))}
+        replies = tx.session.scalars(select(Activity).where(Activity.type == "REPLY")).all()
+        assert set(leads) == {e.data["email"] for e in kinds[REGISTERED]}
+        assert {owners[lead.owner_id] for lead in leads.values()} <= {"sales", "sales2", "sales3", "sales4"}
+        assert all(leads[e.data["email"]].sample_delivered_at is not None for e in kinds[SAMPLE])
+        assert sorted(r.outcome for r in replies) == sorted(e.data["label"] for e in kinds[REPLIED])
+        for event in kinds[REPLIED]:  # a real answer stops the clock, an absence notice does not
+            stopped = leads[event.data["email"]].clock_stopped_at is not None
+            assert stopped or event.data["label"] == "OUT_OF_OFFICE"
+        assert any(lead.next_followup_at for lead in leads.values())  # the follow-ups are planned
+
+
+def test_the_same_seed_and_clock_give_the_same_events(tmp_path):
+    def run(folder, seed):
+        folder.mkdir()
+        sim = DemoSimulator(fresh_uow(folder), seed=seed, clock=SteppingClock())
+        return [e.to_json() for _ in range(6) for e in sim.tick()]
+
+    first, again, other = run(tmp_path / "a", 3), run(tmp_path / "b", 3), run(tmp_path / "c", 4)
+    assert first == again and first != other
+    texts = {e["data"].get("text") for e in first + other} - {None}
+    assert texts  # replies come with text, some German, some English
+
+
+def test_it_ticks_in_its_thread_and_stops_cleanly(uow):
+    sim = DemoSimulator(uow, seed=1, interval_s=0.05).start()
+    deadline = time.monotonic() + 10
+    while sim.ticks < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sim.stop()
+    assert sim.ticks >= 2 and not sim._thread.is_alive()
+    ticks = sim.ticks
+    time.sleep(0.2)
+    assert sim.ticks == ticks

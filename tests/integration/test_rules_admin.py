@@ -1,0 +1,150 @@
+"""The rules admin and the conversion pages over HTTP, as their users meet them: a wrong rule is refused
+with its position and nothing is stored, only admins save, a dry run changes nothing, a person labels
+an unsure reply (which then converts), a manager undoes a conversion, and an owner logs a reply."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from components import ids
+from data.conversion_models import ConversionDecision, ReplyReview
+from data.models import Activity, Customer, Lead, User
+from tests.conftest import serving_demo_app
+from tests.http_helpers import callback_body, post_callback, sign_in
+
+RULE_STATES = (ids.RULES_ID, ids.RULES_NAME, ids.RULES_EXPRESSION, ids.RULES_DECISION, ids.RULES_PRIORITY,
+               ids.RULES_ENABLED, ids.RULES_DESCRIPTION)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with serving_demo_app(tmp_path_factory.mktemp("rules"), demo_leads=20) as (live, app):
+        yield live, app
+
+
+@pytest.fixture
+def url(server):
+    return server[0].url
+
+
+@pytest.fixture
+def uow(server):
+    return server[1].extensions["cockpit"].uow
+
+
+def wait_for(predicate, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def ready_lead(uow) -> int:
+    now, tag = datetime.now(timezone.utc), uuid.uuid4().hex[:8]
+    with uow() as tx:
+        owner = tx.users.by_username("sales")
+        lead = Lead(company=f"Hotel {tag}", contact_name="Ben", email=f"{tag}@hotel.example", business_type="HOTEL",
+                    city=f"Ort {tag}", owner_id=owner.id, team_id=owner.team_id, email_consent=True, score=85,
+                    estimated_volume=3000, status="ACTIVE", registered_at=now - timedelta(days=9), updated_at=now)
+        tx.session.add(lead)
+        tx.session.flush()
+        tx.session.add(Activity(lead_id=lead.id, type="MEETING", occurred_at=now - timedelta(days=2), details={}))
+        tx.commit()
+        return lead.id
+
+
+def conversions_action(button: str, review_id, label, lead_id) -> dict:
+    """The Conversions page's one callback, as the browser posts it when `button` is clicked."""
+    buttons = (ids.CONVERSIONS_REVIEW_SAVE, ids.CONVERSIONS_CONVERT, ids.CONVERSIONS_UNDO)
+    body = callback_body([(ids.CONVERSIONS_DECISIONS, "data"), (ids.CONVERSIONS_REVIEWS, "data"),
+                          (ids.CONVERSIONS_MESSAGE, "children")], [(b, "n_clicks", 1 if b == button else None) for b in buttons],
+                         [(ids.CONVERSIONS_REVIEW_ID, "value", review_id), (ids.CONVERSIONS_REVIEW_LABEL, "value", label),
+                          (ids.CONVERSIONS_LEAD, "value", lead_id)])
+    body["changedPropIds"] = [f"{button}.n_clicks"]
+    return body
+
+
+def review_of(uow, lead_id: int) -> int | None:
+    with uow(write=False) as tx:
+        return tx.session.scalar(select(ReplyReview.id).where(ReplyReview.lead_id == lead_id))
+
+
+def save(session, url, expression, rule_id=None, name="Big hotels", decision="REVIEW"):
+    body = callback_body([(ids.RULES_TABLE, "data"), (ids.RULES_MESSAGE, "children")], [(ids.RULES_SAVE, "n_clicks", 1)],
+                         list(zip(RULE_STATES, ["value"] * 7, [rule_id, name, expression, decision, 20, "off", ""])))
+    r = post_callback(session, url, body)
+    assert r.status_code == 200
+    return json.dumps(r.json()["response"][ids.RULES_MESSAGE])
+
+
+def rules(uow) -> list[tuple]:
+    with uow(write=False) as tx:
+        return [(r.id, r.name, r.expression, r.version) for r in tx.conversions.rules()]
+
+
+def test_a_wrong_rule_is_refused_with_its_position_and_nothing_is_stored(url, uow):
+    admin, before = sign_in(url, "admin"), rules(uow)
+    message = save(admin, url, 'reply.label == "POSITIVE" and\\n lead.scor >= 60'.replace("\\n", "\n"))
+    assert "line 2, column 7: unknown field 'scor' (did you mean 'score'?)" in message
+    assert "line 1, column 14: the expression ends too early" in save(admin, url, "lead.score >= ")
+    assert rules(uow) == before
+
+
+def test_an_admin_saves_and_each_edit_is_a_new_version(url, uow):
+    admin = sign_in(url, "admin")
+    assert "Saved as version 1" in save(admin, url, "lead.estimated_volume >= 20000", name="Very big orders")
+    [(rule_id, *_rest, version)] = [r for r in rules(uow) if r[1] == "Very big orders"]
+    assert "Saved as version 2" in save(admin, url, "lead.estimated_volume >= 25000", rule_id=rule_id, name="Very big orders")
+    assert [r for r in rules(uow) if r[0] == rule_id] == [(rule_id, "Very big orders", "lead.estimated_volume >= 25000", 2)]
+
+
+@pytest.mark.parametrize("username,refusal", [("sales", "may not open admin_rules"),
+                                              ("manager", "may read rules but not change them")])
+def test_sales_and_managers_cannot_change_rules_the_server_refuses(url, uow, username, refusal):
+    before = rules(uow)
+    message = save(sign_in(url, username), url, "lead.score >= 0", rule_id=before[0][0], name=before[0][1])
+    assert refusal in message and rules(uow) == before
+
+
+def test_a_dry_run_shows_the_decision_and_why_and_changes_nothing(url, uow):
+    lead_id = ready_lead(uow)
+    body = callback_body([(ids.RULES_DRY_RESULT, "children")], [(ids.RULES_DRY_RUN, "n_clicks", 1)],
+                         [(ids.RULES_EXPRESSION, "value", "lead.score >= 80"), (ids.RULES_DECISION, "value", "REJECT"),
+                          (ids.RULES_DRY_LEADS, "value", str(lead_id))])
+    result = json.dumps(post_callback(sign_in(url, "manager"), url, body).json())
+    assert "REJECT" in result and "CONVERT" in result and "Positive reply from a well-scored lead" in result
+    with uow(write=False) as tx:
+        assert tx.conversions.decisions_of(lead_id) == [] and tx.leads.find(lead_id).status == "ACTIVE"
+
+
+def test_an_owner_logs_an_unsure_reply_a_manager_labels_it_and_then_undoes_the_conversion(url, uow):
+    lead_id = ready_lead(uow)
+    sales, manager = sign_in(url, "sales"), sign_in(url, "manager")
+    body = callback_body([(ids.LEAD_REPLY_MESSAGE, "children")], [(ids.LEAD_REPLY_SAVE, "n_clicks", 1)],
+                         [(ids.LEAD_REPLY_LEAD, "data", lead_id), (ids.LEAD_REPLY_TEXT, "value", "Rückruf morgen, siehe Anhang."),
+                          (ids.LEAD_REPLY_LABEL, "value", None)])
+    assert "waits for a person" in json.dumps(post_callback(sales, url, body).json())
+    assert wait_for(lambda: review_of(uow, lead_id) is not None), "the unsure reply did not reach the review queue"
+    review_id = review_of(uow, lead_id)
+    act = conversions_action(ids.CONVERSIONS_REVIEW_SAVE, review_id, "POSITIVE", None)
+    labelled = post_callback(manager, url, act).json()["response"]
+    assert [d["decision"] for d in labelled[ids.CONVERSIONS_DECISIONS]["data"] if d["lead_id"] == lead_id] == ["CONVERT"]
+    undo = conversions_action(ids.CONVERSIONS_UNDO, None, None, lead_id)
+    assert "only managers and admins" in json.dumps(post_callback(sales, url, undo).json())
+    assert "undone" in json.dumps(post_callback(manager, url, undo).json())
+    with uow(write=False) as tx:
+        s = tx.session
+        assert s.get(Lead, lead_id).status == "QUALIFIED"
+        assert s.scalar(select(Customer).where(Customer.original_lead_id == lead_id)) is None
+        trail = [d.decision for d in tx.conversions.decisions_of(lead_id)]
+        assert trail == ["UNDO", "CONVERT"]
+        by = s.scalar(select(ConversionDecision.decided_by).where(ConversionDecision.decision == "UNDO",
+                                                                   ConversionDecision.lead_id == lead_id))
+        assert s.get(User, by).username == "manager"

@@ -1,0 +1,47 @@
+"""GET /export/<table>.csv?<filters>: the analytics tables as CSV, for people (session) and scripts
+(Authorization: Bearer <COCKPIT_API_TOKEN>, read as an analyst: all teams, no editing)."""
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, Response, g, request, stream_with_context
+from flask_login import current_user
+
+from domain.roles import Actor, Forbidden, Role
+from services.analytics_filters import InvalidFilter
+from services.exports import TABLES, UnknownTable, csv_lines, open_export
+from web.identity import cockpit_services
+from web.problem import problem
+
+bp = Blueprint("export", __name__)
+TOKEN_ACTOR = Actor(user_id=0, username="api-token", role=Role.ANALYST, team_id=None)
+
+
+def _caller() -> Actor | None:
+    if current_user.is_authenticated:
+        return current_user.actor
+    expected = cockpit_services().settings.api_token
+    given = request.headers.get("Authorization", "")
+    if expected and hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        return TOKEN_ACTOR
+    return None
+
+
+@bp.get("/export/<table>.csv")
+def export_csv(table: str):
+    actor = _caller()
+    if actor is None:
+        return problem(401, "Unauthorized", "Sign in, or send Authorization: Bearer <COCKPIT_API_TOKEN>.")
+    g.actor = actor
+    try:
+        export = open_export(cockpit_services(), actor, table, request.args.to_dict())
+    except Forbidden as exc:
+        return problem(403, "Forbidden", str(exc))
+    except UnknownTable:
+        return problem(404, "Not Found", f"no export named {table!r}", tables=list(TABLES))
+    except InvalidFilter as exc:
+        return problem(400, "Invalid filter", exc.reason, parameter=exc.name)
+    response = Response(stream_with_context(csv_lines(export.columns, export.rows)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,168 @@
+"""GET /stream/cockpit: the caller's cockpit numbers as Server-Sent Events (DESIGN sections 6, 8, 9).
+
+On connect the current snapshot is sent at once; when the analytics projection applies a batch that
+touches the caller's scope, a fresh snapshot follows (debounced, so a burst of events is one push);
+a comment line every heartbeat keeps proxies open and lets a closed tab's slot be found and freed.
+Each open stream holds a server thread, so streams are capped per process (SSE_MAX_STREAMS); beyond
+it the answer is 503 with Retry-After. Scope is decided by the same service as the page.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+
+from flask import Blueprint, Response, current_app, g, request
+
+from domain.roles import Forbidden
+from services.cockpit_live import PERIODS, cockpit_numbers
+from web.problem import problem
+
+bp = Blueprint("stream", __name__)
+RETRY_AFTER_S = 5
+CACHE_SIZE = 256
+
+
+class StreamSlots:
+    """How many streams this process holds open, against its cap."""
+
+    def __init__(self, limit: int):
+        self.limit, self.open = limit, 0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> bool:
+        with self._lock:
+            if self.open >= self.limit:
+                return False
+            self.open += 1
+            return True
+
+    def release(self) -> None:
+        with self._lock:
+            self.open = max(0, self.open - 1)
+
+
+class SnapshotCache:
+    """One computation per (caller, view, projection version): many tabs of one scope share it."""
+
+    def __init__(self):
+        self._lock, self._items = threading.Lock(), OrderedDict()
+
+    def get(self, key, compute):
+        with self._lock:
+            if key in self._items:
+                return self._items[key]
+        value = compute()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > CACHE_SIZE:
+                self._items.popitem(last=False)
+        return value
+
+
+def install_streams(server, broadcaster) -> None:
+    """Give the stream view (blueprint `bp`, registered with the others) its broadcaster and slots."""
+    settings = server.extensions["cockpit"].settings
+    server.extensions["sse"] = {"broadcaster": broadcaster, "slots": StreamSlots(settings.sse_max_streams),
+                                "cache": SnapshotCache()}
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number, got {raw[:40]!r}")
+    return int(raw)
+
+
+def _message(numbers, version: int) -> str:
+    payload = json.dumps({"version": version, **numbers.as_json()}, default=str, separators=(",", ":"))
+    return f"event: snapshot\nid: {version}\ndata: {payload}\n\n"
+
+
+def _view_args():
+    """(period, team, member) from the query, or a 400 problem naming the bad parameter."""
+    period = request.args.get("period", "7d")
+    if period not in PERIODS:
+        return problem(400, "Bad Request", f"period must be one of {', '.join(PERIODS)}")
+    try:
+        return period, _int_arg("team"), _int_arg("member")
+    except ValueError as exc:
+        return problem(400, "Bad Request", str(exc))
+
+
+def _refused() -> Response:
+    response = problem(503, "Service Unavailable", "Too many live streams are open; the page refreshes on its own.")
+    response.headers["Retry-After"] = str(RETRY_AFTER_S)
+    return response
+
+
+@bp.get("/stream/cockpit")
+def cockpit_stream():
+    args = _view_args()
+    if isinstance(args, Response):
+        return args
+    sse, deps, actor = current_app.extensions["sse"], current_app.extensions["cockpit"], g.actor
+    if not sse["slots"].acquire():
+        return _refused()
+    try:
+        stream = _CockpitStream(deps, actor, args, sse)
+    except Forbidden as exc:
+        sse["slots"].release()
+        return problem(403, "Forbidden", str(exc))
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return Response(_ClosingStream(stream.chunks(), stream.close), mimetype="text/event-stream", headers=headers)
+
+
+class _CockpitStream:
+    """One caller's stream: subscribed before the first snapshot is read, so nothing falls between."""
+
+    def __init__(self, deps, actor, args: tuple, sse: dict):
+        self.deps, self.actor, self.args, self.sse = deps, actor, args, sse
+        self.broadcaster = sse["broadcaster"]
+        scope = cockpit_numbers(deps, actor, *args)  # also refuses a role that may not open the cockpit
+        self.sub = self.broadcaster.subscribe(scope.team_id, scope.member_id)
+        self.first = self.snapshot()
+
+    def snapshot(self) -> str:
+        version = self.broadcaster.version  # read first: a later batch bumps it and pushes again
+        numbers = self.sse["cache"].get((self.actor, *self.args, version),
+                                        lambda: cockpit_numbers(self.deps, self.actor, *self.args))
+        return _message(numbers, version)
+
+    def chunks(self):
+        settings = self.deps.settings
+        yield f"retry: 2000\n{self.first}"
+        while True:
+            if self.sub.wait(settings.sse_heartbeat_s):
+                time.sleep(settings.sse_debounce_ms / 1000)
+                self.sub.wait(0)  # what landed during the pause is in this snapshot already
+                yield self.snapshot()
+            else:
+                yield ": heartbeat\n\n"
+
+    def close(self) -> None:
+        self.sub.close()
+        self.sse["slots"].release()
+
+
+class _ClosingStream:
+    """The server calls close() when the client went away (the next write failed) or the response
+    ended; the slot is freed exactly once, even for a stream that never started."""
+
+    def __init__(self, chunks, on_close):
+        self._chunks, self._on_close, self._closed = chunks, on_close, False
+
+    def __iter__(self):
+        return self._chunks
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._chunks.close()
+        finally:
+            self._on_close()
