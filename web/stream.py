@@ -17,6 +17,7 @@ from flask import Blueprint, Response, current_app, g, request
 
 from domain.roles import Forbidden
 from services.cockpit_live import PERIODS, cockpit_numbers
+from web.metrics import set_sse_clients
 from web.problem import problem
 
 bp = Blueprint("stream", __name__)
@@ -27,8 +28,8 @@ CACHE_SIZE = 256
 class StreamSlots:
     """How many streams this process holds open, against its cap."""
 
-    def __init__(self, limit: int):
-        self.limit, self.open = limit, 0
+    def __init__(self, limit: int, on_change=lambda open_streams: None):
+        self.limit, self.open, self.on_change = limit, 0, on_change
         self._lock = threading.Lock()
 
     def acquire(self) -> bool:
@@ -36,11 +37,13 @@ class StreamSlots:
             if self.open >= self.limit:
                 return False
             self.open += 1
+            self.on_change(self.open)
             return True
 
     def release(self) -> None:
         with self._lock:
             self.open = max(0, self.open - 1)
+            self.on_change(self.open)
 
 
 class SnapshotCache:
@@ -64,7 +67,7 @@ class SnapshotCache:
 def install_streams(server, broadcaster) -> None:
     """Give the stream view (blueprint `bp`, registered with the others) its broadcaster and slots."""
     settings = server.extensions["cockpit"].settings
-    server.extensions["sse"] = {"broadcaster": broadcaster, "slots": StreamSlots(settings.sse_max_streams),
+    server.extensions["sse"] = {"broadcaster": broadcaster, "slots": StreamSlots(settings.sse_max_streams, on_change=lambda n: set_sse_clients(n, server)),
                                 "cache": SnapshotCache()}
 
 

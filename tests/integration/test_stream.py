@@ -124,6 +124,11 @@ def test_anonymous_gets_401_and_bad_parameters_400(served):
     assert session.get(f"{url}/stream/cockpit", params={"team": "x1"}, timeout=5).status_code == 400
 
 
+def sse_clients_metric(url: str) -> float:
+    text = requests.get(f"{url}/metrics", headers={"Authorization": "Bearer test-metrics"}, timeout=10).text
+    return float(next(line.split()[-1] for line in text.splitlines() if line.startswith("sse_clients")))
+
+
 def test_the_cap_answers_503_with_retry_after_and_a_closed_stream_frees_its_slot(served):
     url, app = served
     all_closed(app)
@@ -131,6 +136,7 @@ def test_the_cap_answers_503_with_retry_after_and_a_closed_stream_frees_its_slot
     streams = [Stream(session, url) for _ in range(3)]
     try:
         assert [s.response.status_code for s in streams] == [200, 200, 200]
+        assert sse_clients_metric(url) == 3  # what Prometheus scrapes
         refused = session.get(f"{url}/stream/cockpit", timeout=5)
         assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0
         streams.pop().close()
