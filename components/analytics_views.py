@@ -46,7 +46,10 @@ def graph(figure: go.Figure, graph_id: str) -> dbc.Card:
 
 def funnel_figure(stages: list[dict]) -> go.Figure:
     fig = go.Figure(go.Funnel(y=[s["stage"] for s in stages], x=[s["count"] for s in stages],
-                              textinfo="value+percent previous", marker=dict(color=BLUE)))
+                              # Share of the registered cohort: leads followed up without a sample
+                              # reach T+3 without passing "sample delivered", so a share of the
+                              # previous stage could exceed 100%.
+                              textinfo="value+percent initial", marker=dict(color=BLUE)))
     return _layout(fig, 380)
 
 
