@@ -5,6 +5,7 @@ import contextlib
 import os
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -87,14 +88,32 @@ def live_server(app):
     server.close()
 
 
+@contextlib.contextmanager
+def fresh_pg_database():
+    """A new, empty PostgreSQL database; its URL is yielded and the database dropped afterwards."""
+    name = f"fc_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture
 def pg_url():
     """A fresh, empty PostgreSQL database for one test, dropped afterwards. Never skipped: the
     server runs on every machine of this project and on CI."""
-    name = f"fc_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_pg_database() as url:
+        yield url
+
+
+def wait_for(predicate, timeout: float = 20.0, every: float = 0.02) -> bool:
+    """Poll `predicate` until it is true (True) or `timeout` seconds passed (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False

@@ -9,26 +9,16 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
-import psycopg
 import pytest
 import requests
 from sqlalchemy import func, select
 
 from data.conversion_models import ConversionDecision, ReplyReview
 from data.models import Activity, Customer, EmailMessage, EventRecord, Lead, Suppression, User
-from tests.conftest import PG_ADMIN_URL, LiveServer, make_settings, shutdown
+from tests.conftest import LiveServer, fresh_pg_database, make_settings, shutdown, wait_for
 
 STRUCTURED = {"Authorization": "Bearer test-token", "Content-Type": "application/cloudevents+json"}
 POSITIVE = "Hallo, die Musterbox hat uns sehr gut geschmeckt. Schicken Sie uns bitte ein Angebot, wir möchten bestellen."
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def replied(lead_id: int, text: str, event_id: str | None = None) -> dict:
@@ -187,13 +177,8 @@ class TestPostgres(ConversionContract):
     @pytest.fixture(scope="class")
     @classmethod
     def server(cls, tmp_path_factory):
-        name = f"fc_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        live, app = _serve(make_settings(tmp_path_factory.mktemp("conversion-pg"), demo_leads=20, database_url=url))
-        yield live, app
-        live.close()
-        shutdown(app)
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with fresh_pg_database() as url:
+            live, app = _serve(make_settings(tmp_path_factory.mktemp("conversion-pg"), demo_leads=20, database_url=url))
+            yield live, app
+            live.close()
+            shutdown(app)

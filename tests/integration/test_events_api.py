@@ -7,14 +7,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg
 import pytest
 import requests
 from jsonschema import Draft7Validator
 from sqlalchemy import func, select, text
 
 from data.models import EventRecord, InboxEntry, Lead
-from tests.conftest import PG_ADMIN_URL, LiveServer, make_settings, shutdown
+from tests.conftest import LiveServer, fresh_pg_database, make_settings, shutdown, wait_for
 
 AUTH = {"Authorization": "Bearer test-token"}
 STRUCTURED = {**AUTH, "Content-Type": "application/cloudevents+json"}
@@ -30,15 +29,6 @@ def registered(event_id: str, company: str = "Gasthaus Zum Test") -> dict:
 
 def post(url, body, headers=STRUCTURED, raw=None):
     return requests.post(f"{url}/api/events", data=raw if raw is not None else json.dumps(body), headers=headers)
-
-
-def wait_for(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 class EventsApiContract:
@@ -153,13 +143,8 @@ class TestPostgres(EventsApiContract):
     @pytest.fixture(scope="class")
     @classmethod
     def server(cls, tmp_path_factory):
-        name = f"fc_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        live, app = _serve(make_settings(tmp_path_factory.mktemp("events-pg"), demo_leads=20, database_url=url))
-        yield live, app
-        live.close()
-        shutdown(app)
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with fresh_pg_database() as url:
+            live, app = _serve(make_settings(tmp_path_factory.mktemp("events-pg"), demo_leads=20, database_url=url))
+            yield live, app
+            live.close()
+            shutdown(app)

@@ -7,7 +7,6 @@ import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import psycopg
 import pytest
 import requests
 from cryptography.hazmat.primitives import hashes, serialization
@@ -15,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
 from data.models import EventRecord, InboxEntry, Lead, Suppression
-from tests.conftest import PG_ADMIN_URL, LiveServer, make_settings, shutdown
+from tests.conftest import LiveServer, fresh_pg_database, make_settings, shutdown
 
 SES_SECRET, SG_SECRET = "ses-secret-0123456789", "sg-secret-0123456789"
 SIGNING_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -34,12 +33,8 @@ def start(tmp_path, **overrides):
 @pytest.fixture(scope="module")
 def module_pg_url():
     """One PostgreSQL database for the module (the pg_url fixture is per test)."""
-    name = f"fc_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

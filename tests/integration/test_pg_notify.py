@@ -20,6 +20,7 @@ from pipelines.pg_notify import PgEventListener, conninfo_of, listen_for_events
 from pipelines.relay import Relay
 from services.ingest import Outcome, ingest_events
 from services.outbox import to_record
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -29,15 +30,6 @@ def registered(key: str) -> CloudEvent:
                       idempotencykey=key, data={"company": f"Hotel {key}", "business_type": "HOTEL",
                                                 "email": f"{key}@notify.example",
                                                 "registered_at": "2026-11-27T09:00:00Z"})
-
-
-def wait_for(predicate, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 @pytest.fixture

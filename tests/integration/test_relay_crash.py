@@ -19,6 +19,7 @@ from data.models import EventRecord, InboxEntry, Lead
 from data.uow import SqlAlchemyUnitOfWork
 from domain.cloudevents import CloudEvent
 from services.ingest import Outcome, ingest_events
+from tests.conftest import wait_for
 from tests.integration.relay_worker import EFFECTS, EffectRecorder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,15 +40,6 @@ def lead_events(i: int) -> list[CloudEvent]:
 
 def all_events() -> list[CloudEvent]:
     return [e for i in range(LEADS) for e in lead_events(i)]
-
-
-def wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 class Worker:

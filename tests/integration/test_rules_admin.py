@@ -14,7 +14,7 @@ from sqlalchemy import select
 from components import ids
 from data.conversion_models import ConversionDecision, ReplyReview
 from data.models import Activity, Customer, Lead, User
-from tests.conftest import serving_demo_app
+from tests.conftest import serving_demo_app, wait_for
 from tests.http_helpers import callback_body, post_callback, sign_in
 
 RULE_STATES = (ids.RULES_ID, ids.RULES_NAME, ids.RULES_EXPRESSION, ids.RULES_DECISION, ids.RULES_PRIORITY,
@@ -35,15 +35,6 @@ def url(server):
 @pytest.fixture
 def uow(server):
     return server[1].extensions["cockpit"].uow
-
-
-def wait_for(predicate, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def ready_lead(uow) -> int:

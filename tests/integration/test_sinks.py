@@ -26,7 +26,7 @@ from pipelines.sinks.dispatcher import SinkDispatcher
 from pipelines.sinks.webhook import WebhookSink
 from services.clock import utc_now
 from services.outbox import to_record
-from tests.conftest import LiveServer, make_settings, shutdown
+from tests.conftest import LiveServer, make_settings, shutdown, wait_for
 
 SECRET = "webhook-secret-0123456789"
 NATS_URL = "nats://127.0.0.1:4222"
@@ -105,15 +105,6 @@ def post(url: str, event: dict) -> None:
     r = requests.post(f"{url}/api/events", data=json.dumps(event),
                       headers={**AUTH, "Content-Type": "application/cloudevents+json"})
     assert r.status_code == 202, r.text
-
-
-def wait_for(predicate, timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def delivery(app, event_id: str) -> SinkDelivery | None:
