@@ -53,7 +53,7 @@ from services.conversion_rules import ensure_default_rules
 from services.demo_history import publish_demo_history
 from web import auth as auth_routes
 from web import events_api
-from web import mail_webhooks
+from web import inbound_mail, mail_webhooks
 from web import unsubscribe as unsubscribe_routes
 from web import health as health_routes
 from web import export as export_routes
@@ -89,6 +89,7 @@ def create_app(settings: Settings) -> Flask:
     server.register_blueprint(events_api.bp)
     server.register_blueprint(unsubscribe_routes.bp)
     server.register_blueprint(mail_webhooks.bp)
+    server.register_blueprint(inbound_mail.bp)
     server.register_blueprint(stream_routes.bp)
     server.register_blueprint(export_routes.bp)  # GET only: no CSRF question
     install_problem_handlers(server)
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> Flask:
     # cross-site posts out. In Dash 4.4 its view names are its paths (DESIGN section 9).
     csrf.exempt(events_api.bp)  # machine-to-machine: Bearer token, no browser session
     csrf.exempt(mail_webhooks.bp)  # machine-to-machine: shared secret or provider signature
+    csrf.exempt(inbound_mail.bp)  # machine-to-machine: shared secret (INBOUND_WEBHOOK_SECRET)
     csrf.exempt(unsubscribe_routes.unsubscribe_now)  # RFC 8058 one-click has no form; the view checks the form's token
     for name, view in server.view_functions.items():
         if name.startswith("/_dash"):

@@ -74,6 +74,8 @@ class Settings:
     ses_webhook_secret: str = ""
     sendgrid_webhook_secret: str = ""
     sendgrid_webhook_public_key: str = ""
+    # Inbound replies (web/inbound_mail.py, SendGrid Inbound Parse): the shared secret. Empty = refused.
+    inbound_webhook_secret: str = ""
     # Conversion (issue 8): a classified reply below this confidence waits for a person to label it.
     reply_review_below: float = 0.6
     # Live cockpit (web/stream.py, pipelines/analytics_projection.py); parsed by _sse_values.
@@ -138,6 +140,7 @@ def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[s
         "ses_webhook_secret": env.get("SES_WEBHOOK_SECRET", ""),
         "sendgrid_webhook_secret": env.get("SENDGRID_WEBHOOK_SECRET", ""),
         "sendgrid_webhook_public_key": env.get("SENDGRID_WEBHOOK_PUBLIC_KEY", "").strip(),
+        "inbound_webhook_secret": env.get("INBOUND_WEBHOOK_SECRET", ""),
         "reply_review_below": parse_share("REPLY_REVIEW_BELOW", env.get("REPLY_REVIEW_BELOW", "0.6")),
     }
     known = {f.name for f in fields(Settings)}

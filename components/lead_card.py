@@ -23,9 +23,18 @@ def _timeline(activities):
     return html.Div([html.Div([
         html.Div([html.Strong(a["type"].replace("_", " ").title()),
                   dbc.Badge(a["outcome"], color="secondary", className="ms-2") if a["outcome"] else None,
-                  html.Span(f" · {a['when']} · {a['by']}", className="text-secondary small")]),
+                  html.Span(f" · {a['when']} · {a['by']}", className="text-secondary small"),
+                  html.Span(f" · customer #{a['customer_id']}", className="text-secondary small") if a.get("customer_id") else None]),
         html.Div(a["details"], className="small text-secondary") if a["details"] else None,
     ], className="timeline-item") for a in activities], className="timeline", id="lead-timeline")
+
+
+def _customer_badge(customer):
+    """The customer the lead became: its history moved there with it (activities carry the customer)."""
+    if not customer:
+        return None
+    return dbc.Badge(f"Customer #{customer['id']} · {customer['status']} · onboarding {customer['onboarding']} · since "
+                     f"{customer['since']}", color="success", className="ms-2", id="lead-customer")
 
 
 def lead_detail_view(d: dict, followups=None, conversion=None) -> html.Div:
@@ -33,7 +42,8 @@ def lead_detail_view(d: dict, followups=None, conversion=None) -> html.Div:
     `conversion`: its decision trail and reply form (components.conversions_view), under that."""
     consent = dbc.Badge("consent" if d["email_consent"] else "no consent", color="success" if d["email_consent"] else "danger")
     header = page_header(d["company"].replace("[", "").replace("]", ""), f"Lead #{d['id']}",
-                         html.Div([dbc.Badge(d["status"], color="primary", className="me-2 fs-6", id="lead-status"), consent]))
+                         html.Div([dbc.Badge(d["status"], color="primary", className="me-2 fs-6", id="lead-status"), consent,
+                                   _customer_badge(d.get("customer"))]))
     facts = dbc.Card([dbc.CardHeader("Facts"), dbc.CardBody(html.Table([_fact(l, d.get(k)) for k, l in FACTS],
                                                                         className="table table-sm mb-0"))], className="shadow-sm")
     history = dbc.Card([dbc.CardHeader(f"Activity history ({len(d['activities'])})"), dbc.CardBody(_timeline(d["activities"]))],

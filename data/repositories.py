@@ -124,6 +124,11 @@ class SqlAlchemyLeads:
                                        .order_by(Lead.id).limit(1))
         return None
 
+    def newest_by_email(self, email: str) -> Lead | None:
+        """The most recently registered lead with this address, compared case-insensitively (inbound mail)."""
+        return self.session.scalar(select(Lead).where(_lower(self.session, Lead.email, email) == email.lower())
+                                   .order_by(Lead.registered_at.desc(), Lead.id.desc()).limit(1))
+
     def page(self, q: LeadQuery) -> tuple[list[Lead], int]:
         stmt = scoped_to(select(Lead), q.scope)
         if q.search:

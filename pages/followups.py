@@ -6,6 +6,7 @@ import time
 import dash
 from dash import ALL, Input, Output, callback, ctx
 from dash.exceptions import PreventUpdate
+from flask import current_app
 
 from components import ids
 from components.followups_view import followups_table, followups_view, message, run_summary
@@ -23,7 +24,9 @@ DONE = {"paused": "Paused: nothing is sent until resumed.", "resumed": "Resumed.
 
 
 def _automation():
-    return automation_from_settings(deps().settings)
+    # The app's telemetry: an admin's "run now" counts in /metrics as the scheduler's runs do.
+    metrics = current_app.extensions.get("metrics")
+    return automation_from_settings(deps().settings, **({"telemetry": metrics.telemetry} if metrics else {}))
 
 
 def layout(**_kwargs):

@@ -69,8 +69,11 @@ def lead_detail(uow, actor: Actor, lead_id: int) -> dict | None:
         detail.update(email=lead.email or "", phone=lead.phone or "", vat_id=lead.vat_id or "",
                       timezone=lead.timezone, country=lead.country, email_consent=lead.email_consent,
                       estimated_volume=lead.estimated_volume, sample_delivered_at=_fmt(lead.sample_delivered_at))
+        customer = tx.conversions.customer_of_lead(lead.id)  # there is no customer page: the lead shows its customer
+        detail["customer"] = None if customer is None else {
+            "id": customer.id, "status": customer.status, "onboarding": customer.onboarding, "since": _fmt(customer.created_at)}
         detail["activities"] = [
-            {"when": _fmt(a.occurred_at), "type": a.type, "outcome": a.outcome or "",
+            {"when": _fmt(a.occurred_at), "type": a.type, "outcome": a.outcome or "", "customer_id": a.customer_id,
              "by": owners.get(a.user_id, "automation" if a.user_id is None else "—"),
              "details": ", ".join(f"{k}: {v}" for k, v in sorted((a.details or {}).items()))}
             for a in tx.leads.activities(lead.id)

@@ -33,7 +33,7 @@ class Malformed(ValueError):
     """The body is not what the provider sends; the message names what is wrong."""
 
 
-def _shared_secret_problem(expected: str, setting: str):
+def shared_secret_problem(expected: str, setting: str):
     if not expected:
         return problem(403, "Forbidden", f"This webhook is not configured ({setting} is not set).")
     given = request.args.get("secret") or request.headers.get("X-Webhook-Secret") or ""
@@ -104,7 +104,7 @@ def _ses_events(envelope: dict) -> list[ProviderEvent]:
 
 @bp.post("/webhooks/ses")
 def ses():
-    refused = _shared_secret_problem(cockpit_services().settings.ses_webhook_secret, "SES_WEBHOOK_SECRET")
+    refused = shared_secret_problem(cockpit_services().settings.ses_webhook_secret, "SES_WEBHOOK_SECRET")
     if refused:
         return refused
     try:
@@ -133,7 +133,7 @@ def _public_key(text: str) -> ec.EllipticCurvePublicKey:
 def _sendgrid_auth_problem():
     settings = cockpit_services().settings
     if not settings.sendgrid_webhook_public_key:
-        return _shared_secret_problem(settings.sendgrid_webhook_secret, "SENDGRID_WEBHOOK_SECRET")
+        return shared_secret_problem(settings.sendgrid_webhook_secret, "SENDGRID_WEBHOOK_SECRET")
     signature, timestamp = request.headers.get(SIGNATURE), request.headers.get(TIMESTAMP)
     if not signature or not timestamp:
         return problem(401, "Unauthorized", f"Send the signed event webhook headers {SIGNATURE} and {TIMESTAMP}.")

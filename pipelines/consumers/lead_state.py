@@ -40,6 +40,8 @@ class LeadStateConsumer:
         lead = Lead(company=d["company"], business_type=d["business_type"], email=d.get("email"),
                     contact_name=d.get("contact_name"), city=d.get("city"), owner_id=owner.id if owner else None,
                     team_id=owner.team_id if owner else None, email_consent=bool(d.get("email_consent")),
+                    phone=d.get("phone"), vat_id=d.get("vat_id"), score=d.get("score") or 0,
+                    estimated_volume=d.get("estimated_volume"),
                     status=LeadStatus.REGISTERED.value, registered_at=when, updated_at=when)
         tx.leads.add(lead)
         plan_next_followup(lead, self._policy, self._calendar, when, tx)
@@ -57,6 +59,9 @@ class LeadStateConsumer:
             if lead.status == LeadStatus.REGISTERED.value:
                 lead.status = LeadStatus.ACTIVE.value
             lead.updated_at = lead.sample_delivered_at
+            # The delivery is progress (readiness counts it); at the clock start it never skips T+3.
+            tx.leads.add_activity(Activity(lead_id=lead.id, type=ActivityType.SAMPLE_SENT.value,
+                                           occurred_at=lead.sample_delivered_at, details={"source": event.source}))
             # A new clock: the sequence starts over from the delivery (new step keys).
             plan_next_followup(lead, self._policy, self._calendar, lead.sample_delivered_at, tx, restart=True)
 

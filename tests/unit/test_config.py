@@ -173,3 +173,9 @@ def test_wrong_stream_settings_fail_with_one_clear_line(tmp_path, env, message):
     with pytest.raises(SettingsError) as err:
         load_settings(environ={"COCKPIT_DEMO": "1", **env}, overrides={"var_dir": tmp_path})
     assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_the_inbound_webhook_is_refused_until_its_secret_is_set(tmp_path):
+    assert load_settings(environ={"COCKPIT_DEMO": "1"}, overrides={"var_dir": tmp_path}).inbound_webhook_secret == ""
+    env = {"COCKPIT_DEMO": "1", "INBOUND_WEBHOOK_SECRET": "parse-secret-42"}
+    assert load_settings(environ=env, overrides={"var_dir": tmp_path}).inbound_webhook_secret == "parse-secret-42"
