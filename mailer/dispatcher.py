@@ -102,6 +102,12 @@ class MailDispatcher:
     def dispatch_once(self, limit: int | None = None) -> int:
         """Reconcile expired `sending` messages, then send up to `limit` due ones; returns how many
         messages changed state. Stops early when nothing is due or no provider may send now."""
+        with self.uow(write=False) as tx:  # an idle pass takes no write lock (SQLite has one for all)
+            store = MessageStore(tx.session)
+            if not store.has_work(self.clock()):
+                self.metrics.queue_depth(store.depth())
+                self.chain.refresh_metrics()
+                return 0
         handled = self._reconcile()
         limit = self.batch if limit is None else limit
         while handled < limit and not self._stop.is_set():

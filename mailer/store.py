@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import EmailMessage, Lead, Suppression
@@ -29,6 +29,12 @@ class MessageStore:
         stmt = (select(EmailMessage).where(EmailMessage.status.in_(RETRYABLE), EmailMessage.next_attempt_at <= now)
                 .order_by(EmailMessage.next_attempt_at, EmailMessage.id).limit(1))
         return self.session.scalar(self._locking(stmt))
+
+    def has_work(self, now: datetime) -> bool:
+        """Whether a message is due to be sent or reconciled: read before taking the write lock."""
+        due = or_(EmailMessage.status.in_(RETRYABLE), EmailMessage.status == MessageStatus.SENDING.value)
+        stmt = select(EmailMessage.id).where(due, EmailMessage.next_attempt_at <= now).limit(1)
+        return self.session.scalar(stmt) is not None
 
     def stale_sending(self, now: datetime, limit: int) -> list[EmailMessage]:
         """Messages whose provider call was recorded but never confirmed within the lease."""

@@ -10,7 +10,7 @@ import logging
 import time as timer
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
@@ -18,14 +18,14 @@ from data.followup_models import FollowupStepRecord
 from data.models import Activity
 from domain.cloudevents import CloudEvent
 from domain.events import idempotency_key
-from domain.followups import (TEMPLATE_KIND, Action, Contact, Decision, FollowupPolicy, HolidayCalendar, SkipReason,
-                              Step, business_time, clock_start, decide, due_after, mail_variables, next_step,
-                              step_key)
+from domain.followups import (TEMPLATE_KIND, Action, Contact, Decision, SkipReason, Step, business_time, clock_start,
+                              decide, due_after, mail_variables, next_step, step_key)
 from domain.model import ActivityType, LeadStatus
 from domain.stats import in_holdout
 from mailer.api import MailRequest, QueueOutcome
+from services.followup_automation import FollowupAutomation, RunSummary
 from services.outbox import SOURCE_PREFIX, check_data, publish, to_record
-from services.telemetry import NO_TELEMETRY, Telemetry, failure_class
+from services.telemetry import failure_class
 
 log = logging.getLogger(__name__)
 PRODUCER = "followups"
@@ -33,74 +33,6 @@ MAX_ATTEMPTS = 3  # a step that failed this often is given up and the sequence m
 PREVIOUS = {Step.T7: Step.T3, Step.REMIND: Step.T7}
 TYPE = "com.freshplan.followup.{}.v1"
 HOLDOUT = "holdout"  # the skip reason of a lead in the ROI page's holdout group (domain.stats.in_holdout)
-
-
-def render_with_template_store(tx, kind: str, locale: str, variables: dict, pick: str):
-    from mailer.templates import render_template  # the email core renders in its sandbox
-
-    return render_template(tx, kind, locale, variables, pick)
-
-
-def no_holdout(uow) -> float:
-    return 0.0
-
-
-def stored_holdout_share(uow) -> float:
-    """The holdout share an admin set on the ROI page (its default until then)."""
-    from services.analytics_roi import current_assumptions
-
-    return current_assumptions(uow)["holdout_share"]
-
-
-def queue_with_email_core(tx, request: MailRequest, key: str, now: datetime) -> QueueOutcome:
-    from mailer.api import queue_mail
-
-    return queue_mail(tx, request, key, now)
-
-
-@dataclass(frozen=True)
-class FollowupAutomation:
-    """What a run needs besides the database and the clock: the rules and the email core."""
-
-    policy: FollowupPolicy
-    calendar: HolidayCalendar
-    unsubscribe_url: Callable[[str], str] = lambda email: ""
-    render: Callable = render_with_template_store
-    queue: Callable = queue_with_email_core
-    locale: str = "de"
-    telemetry: Telemetry = NO_TELEMETRY  # counts and durations of the runs (web/metrics.py)
-    holdout_share: Callable = no_holdout  # read once per run: stored_holdout_share in production
-
-
-@dataclass
-class RunSummary:
-    run_id: str
-    started_at: datetime
-    finished_at: datetime | None = None
-    duration_s: float = 0.0
-    counts: Counter = field(default_factory=Counter)  # (step, outcome) -> leads
-    errors: Counter = field(default_factory=Counter)  # (step, failure class) -> leads
-
-    def total(self, outcome: str) -> int:
-        return sum(n for (_, o), n in self.counts.items() if o == outcome)
-
-    @property
-    def sent(self) -> int:
-        return self.total("sent")
-
-    @property
-    def skipped(self) -> int:
-        return self.total("skipped")
-
-    @property
-    def failed(self) -> int:
-        return self.total("failed")
-
-    def by_step(self) -> dict[str, dict[str, int]]:
-        table: dict[str, dict[str, int]] = {}
-        for (step, outcome), n in sorted(self.counts.items()):
-            table.setdefault(step, {})[outcome] = n
-        return table
 
 
 @dataclass

@@ -13,8 +13,8 @@ from domain.followups import (FollowupPolicy, HolidayCalendar, Step, business_ti
 from domain.model import CLOSED_STATUSES, ActivityType
 from domain.roles import Actor, Forbidden, Page, Role, may_edit_leads, require, scope_for, sees_lead_rows
 from services.clock import Clock, utc_now
-from services.followup_run import (FollowupAutomation, LeadRun, RunSummary, load_facts, run_due_followups,
-                                   stored_holdout_share)
+from services.followup_automation import FollowupAutomation, RunSummary, stored_holdout_share
+from services.followup_run import LeadRun, load_facts, run_due_followups
 from services.holiday_calendar import PublicHolidays
 from services.outbox import publish
 

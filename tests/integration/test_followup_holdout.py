@@ -18,7 +18,7 @@ from domain.followups import FollowupPolicy
 from domain.roles import Actor, Role
 from domain.stats import in_holdout
 from services.analytics_roi import ASSUMPTIONS, set_assumption
-from services.followup_run import stored_holdout_share
+from services.followup_automation import stored_holdout_share
 from services.followups import FollowupAutomation, automation_from_settings, plan_next_followup, run_due_followups
 from services.holiday_calendar import PublicHolidays
 from tests.conftest import make_settings

@@ -47,6 +47,7 @@ def make_due(db, owner: str, n: int) -> list[int]:
     """`n` new leads of `owner` whose T+3 was due five minutes ago, whatever the day of the week."""
     now = datetime.now(timezone.utc)
     with db() as s:
+        s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})  # a writer: wait for the app's writers
         user = s.scalar(select(User).where(User.username == owner))
         leads = [Lead(company=f"Testhaus {owner} {now.timestamp()} {i}", email=f"{owner}-{now.timestamp()}-{i}@x.example",
                       business_type="HOTEL", owner_id=user.id, team_id=user.team_id, email_consent=True,

@@ -137,7 +137,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from conftest import make_settings
 from app import create_app
-from services.followup_run import RunSummary
+from services.followup_automation import RunSummary
 from web.metrics import set_sse_clients
 
 app = create_app(make_settings(__import__("pathlib").Path(sys.argv[1]), demo_leads=0, relay_enabled=False))
