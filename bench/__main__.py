@@ -1,8 +1,8 @@
 """`python -m bench`: seed, serve, measure over HTTP, write bench/results.json and bench/results.md.
 
-Environment: BENCH_LEADS (demo leads to seed, default 100000), BENCH_N (timed requests per
-measurement, default 200). Any request that does not answer as expected stops the run with exit
-status 1 and writes no results.
+Environment: BENCH_LEADS (demo leads to seed, default 100000), BENCH_EVENTS (events the log is topped
+up to after the demo seed, default 1000000), BENCH_N (timed requests per measurement, default 200).
+Any request that does not answer as expected stops the run with exit status 1 and writes no results.
 """
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.analytics import analytics_rows
 from bench.client import BenchError
+from bench.events_topup import catch_up, event_count, top_up
 from bench.followup_run import followup_rows
 from bench.live_cockpit import live_cockpit_rows
 from bench.machine import machine_info
@@ -52,19 +54,21 @@ def run_scenarios(url: str, n: int, detail_lead: int, events: int) -> list[dict]
     return rows
 
 
-def bench(folder: Path, leads: int, n: int) -> tuple[list[dict], list[dict], dict]:
+def bench(folder: Path, leads: int, n: int, events: int) -> tuple[list[dict], list[dict], dict]:
     say(f"seeding {leads:,} demo leads and starting the app in {folder} ...")
     server, seed_s, startup_s = start_app(bench_settings(folder, leads))
     rss_after_start = peak_rss_mib()
     try:
         data = {"leads": count_rows(server, "leads"), "activities": count_rows(server, "activities"), "n": n}
         say(f"seeded in {seed_s:.1f} s: {data['leads']:,} leads, {data['activities']:,} activities")
+        logged, topup = _top_up(server, events)
         with Served(server) as served:
-            timed = run_scenarios(served.url, n, busiest_lead(server, SALES), data["activities"])
+            timed = run_scenarios(served.url, n, busiest_lead(server, SALES), logged)
             say("  leads table throughput, 4 clients ...")
             throughput = leads_throughput(served.url, n)
-        say("  live cockpit: seeding BENCH_EVENTS events, callbacks, stream latency, 200 open streams ...")
-        live_timed, live_values = live_cockpit_rows(server, n)
+            analytics_timed, analytics_values = analytics_rows(served.url, n, logged, say)
+        say("  live cockpit: callbacks, stream latency, 200 open streams ...")
+        live_timed, live_values = live_cockpit_rows(server, n, logged)
     finally:
         stop_app(server)
     values = [value_row("demo data seeding", seed_s, "s"), value_row("app start-up incl. seeding", startup_s, "s"),
@@ -75,15 +79,29 @@ def bench(folder: Path, leads: int, n: int) -> tuple[list[dict], list[dict], dic
               value_row("activities in the database", data["activities"], "activities")]
     (folder / "followup-run").mkdir()  # the follow-up job on its own database, after the server stopped
     values += [value_row(r["name"], r["value"], r["unit"]) for r in followup_rows(folder / "followup-run", leads, say)]
-    return timed + live_timed, values + live_values, data
+    return timed + analytics_timed + live_timed, values + topup + analytics_values + live_values, data
+
+
+def _top_up(server, events: int) -> tuple[int, list[dict]]:
+    """The event log topped up to `events`, projected into DuckDB; (events in the log, value rows)."""
+    demo = event_count(server.extensions["cockpit"].engine)
+    say(f"topping the event log up from {demo:,} to {events:,} events ...")
+    written, written_s = top_up(server, events)
+    applied, applied_s = catch_up(server)
+    logged = event_count(server.extensions["cockpit"].engine)
+    say(f"  wrote {written:,} in {written_s:.1f} s; the projection applied {applied:,} in {applied_s:.1f} s")
+    return logged, [value_row("events in the log after the demo seed", demo, "events"),
+                    value_row("event log top-up (bulk inserts)", written / max(written_s, 1e-9), "events/s"),
+                    value_row("analytics projection catch-up after the top-up", applied / max(applied_s, 1e-9), "events/s"),
+                    value_row("events in the log (measured against)", logged, "events")]
 
 
 def main() -> int:
-    leads, n = env_int("BENCH_LEADS", 100_000, 1), env_int("BENCH_N", 200, 1)
+    leads, n, events = env_int("BENCH_LEADS", 100_000, 1), env_int("BENCH_N", 200, 1), env_int("BENCH_EVENTS", 1_000_000, 0)
     machine = machine_info()
     try:
         with tempfile.TemporaryDirectory(prefix="cockpit-bench-") as folder:
-            timed, values, data = bench(Path(folder), leads, n)
+            timed, values, data = bench(Path(folder), leads, n, events)
     except BenchError as exc:
         say(f"bench FAILED, no results written: {exc}")
         return 1

@@ -1,58 +1,30 @@
 """The live cockpit's measurements: its callbacks at BENCH_EVENTS logged events, event-to-screen latency
 over the stream, and other requests with 200 open streams against none (DESIGN section 8).
 
-Seeding writes BENCH_EVENTS (default 1,000,000) follow-up events straight into the event log, marked
-delivered so the relay leaves them alone, then lets the app's analytics projection catch up.
+The event log is topped up to BENCH_EVENTS and projected before this runs (bench/events_topup.py).
 """
 from __future__ import annotations
 
 import json
-import os
 import queue
-import random
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import requests
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from waitress.server import create_server
 
 from bench.client import CALLBACK_PATH, TIMEOUT_S, BenchError, callback_body, check, check_callback, sign_in, timed
 from bench.server import ADMIN, MANAGER, SALES
 from bench.stats import summarize, value_row
-from data.models import EventRecord, Lead, User
+from data.models import Lead, User
 
 STREAMS = 200
 BODY_OUTPUTS = [("cockpit-body", "children")]
 BODY_INPUTS = [("cockpit-team", "value"), ("cockpit-period", "value"), ("cockpit-live-snapshot", "data"),
                ("cockpit-refresh", "n_intervals")]
-KINDS = [("followup.sent", "T3", None), ("followup.sent", "T7", None), ("followup.replied", None, "POSITIVE"),
-         ("followup.replied", None, "NEUTRAL"), ("email.sent", None, None), ("customer.converted", None, None)]
-WEIGHTS = [35, 25, 6, 8, 24, 2]
-
-
-def seed_events(server, count: int, seed: int = 7, chunk: int = 20_000) -> float:
-    """Insert `count` events over the last 90 days for random leads; returns the seconds it took."""
-    deps, rng, now = server.extensions["cockpit"], random.Random(seed), datetime.now(timezone.utc)
-    with deps.engine.connect() as conn:
-        leads = list(conn.execute(select(Lead.id)).scalars())
-    start = time.perf_counter()
-    for first in range(0, count, chunk):
-        rows = [_event_row(rng, leads, now, i) for i in range(first, min(count, first + chunk))]
-        with deps.engine.begin() as conn:
-            conn.execute(insert(EventRecord.__table__), rows)
-    return time.perf_counter() - start
-
-
-def _event_row(rng: random.Random, leads: list[int], now: datetime, i: int) -> dict:
-    kind, step, label = rng.choices(KINDS, WEIGHTS)[0]
-    lead_id, at = rng.choice(leads), now - timedelta(seconds=rng.randint(0, 90 * 86_400))
-    data = {"lead_id": lead_id, "step": step, "label": label, "template": "FOLLOW_UP" if step else None}
-    return {"id": f"bench-{i}", "source": "/bench", "type": f"com.freshplan.{kind}.v1", "subject": f"lead/{lead_id}",
-            "time": at, "idempotency_key": f"bench-{i}", "data": data, "recorded_at": at, "delivered_at": now,
-            "attempts": 0}
 
 
 def _body_step(session, url: str, period: str, who: str):
@@ -135,14 +107,9 @@ def with_open_streams(url: str, steps: dict, n: int, count: int) -> dict[str, li
             stream.close()
 
 
-def live_cockpit_rows(server, n: int) -> tuple[list[dict], list[dict]]:
-    """(timed rows, value rows) for the report; serves the app with room for the open streams."""
-    events = int(os.environ.get("BENCH_EVENTS", "1000000"))
-    seeded_s = seed_events(server, events)
-    projection = server.extensions["analytics_projection"]
-    start = time.perf_counter()
-    projection.catch_up()
-    projected_s = time.perf_counter() - start
+def live_cockpit_rows(server, n: int, events: int) -> tuple[list[dict], list[dict]]:
+    """(timed rows, value rows) for the report, against `events` logged events; serves the app with room
+    for the open streams."""
     server.extensions["sse"]["slots"].limit = STREAMS + 10  # the measurement needs 200 streams at once
     web = create_server(server, host="127.0.0.1", port=0, threads=STREAMS + 16, ident="bench-live",
                         connection_limit=STREAMS + 100)
@@ -154,10 +121,7 @@ def live_cockpit_rows(server, n: int) -> tuple[list[dict], list[dict]]:
     finally:
         web.close()
         thread.join(timeout=5)
-    values = [value_row("event log seeding (bench events)", seeded_s, "s"),
-              value_row("analytics projection catch-up (bench events)", events / max(projected_s, 1e-9), "events/s"),
-              *_stream_cost(rows)]
-    return rows, values
+    return rows, _stream_cost(rows)
 
 
 def _stream_cost(rows: list[dict]) -> list[dict]:

@@ -24,8 +24,8 @@ MONEY = [("sent", "Sends"), ("converted", "Conversions"), ("revenue", "Revenue E
 
 
 def _editor():
-    if actor().role != Role.ADMIN:
-        return None
+    if actor().role != Role.ADMIN:  # the page's callback listens to the message: it must exist for everyone
+        return html.Div(id=ROI_ASSUMPTION_MESSAGE, hidden=True)
     return dbc.Row([dbc.Col(dcc.Dropdown(id=ROI_ASSUMPTION_KEY, options=[{"label": s[0], "value": k} for k, s in ASSUMPTIONS.items()],
                                          placeholder="Assumption to change"), md=4),
                     dbc.Col(dcc.Input(id=ROI_ASSUMPTION_VALUE, type="number", className="form-control", placeholder="New value"), md=2),

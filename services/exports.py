@@ -37,16 +37,21 @@ def neutralise(value) -> object:
     return value
 
 
-def csv_lines(columns, rows: Iterator) -> Iterator[str]:
+def csv_lines(columns, rows: Iterator, rows_per_chunk: int = 1000) -> Iterator[str]:
+    """The CSV text in chunks of `rows_per_chunk` rows: streamed, yet not one write per row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
-    yield buffer.getvalue()
+    pending = 0
     for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
         writer.writerow([neutralise(v) for v in row])
-        yield buffer.getvalue()
+        pending += 1
+        if pending == rows_per_chunk:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+            pending = 0
+    yield buffer.getvalue()
 
 
 @dataclass(frozen=True)
