@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import queue
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from datetime import datetime, timezone
+from pathlib import Path
 
 import requests
 from sqlalchemy import select
@@ -22,6 +25,7 @@ from bench.stats import summarize, value_row
 from data.models import Lead, User
 
 STREAMS = 200
+ROOT = Path(__file__).resolve().parent.parent
 BODY_OUTPUTS = [("cockpit-body", "children")]
 BODY_INPUTS = [("cockpit-team", "value"), ("cockpit-period", "value"), ("cockpit-live-snapshot", "data"),
                ("cockpit-refresh", "n_intervals")]
@@ -97,14 +101,19 @@ def event_to_screen(url: str, server, n: int) -> list[float]:
 
 
 def with_open_streams(url: str, steps: dict, n: int, count: int) -> dict[str, list[float]]:
-    """Each step timed `n` times while `count` manager streams stay open."""
-    session = sign_in(url, MANAGER)
-    streams = [OpenStream(session, url) for _ in range(count)]
+    """Each step timed `n` times while `count` manager streams stay open, held by another process
+    (readers in this process would slow the server through the interpreter lock, not the streams)."""
+    cookies = json.dumps(sign_in(url, MANAGER).cookies.get_dict())
+    holder = subprocess.Popen([sys.executable, "-m", "bench.stream_holder", url, cookies, str(count)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
+        ready = holder.stdout.readline().strip()
+        if ready != "ready":
+            raise BenchError(f"the stream holder did not open {count} streams: {ready or 'no answer'}")
         return {name: _samples(step, n) for name, step in steps.items()}
     finally:
-        for stream in streams:
-            stream.close()
+        holder.stdin.close()
+        holder.wait(timeout=30)
 
 
 def live_cockpit_rows(server, n: int, events: int) -> tuple[list[dict], list[dict]]:
