@@ -3,7 +3,7 @@ week, and T+3 against T+7, for the caller's scope and filters."""
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback
+from dash import Input, Output, callback, html
 
 from components.analytics_views import funnel_figure, graph, pct, steps_figure, table
 from components.ids import analytics_id
@@ -52,8 +52,10 @@ def funnel_body(view, search: str, export: bool):
                   step=s["step"].replace("T", "T+")) for s in view.steps]
     on = lambda name: name if export else None  # noqa: E731
     return [graph(funnel_figure(view.stages), "funnel-chart"),
-            table("funnel-stages", stages, [("stage", "Stage"), ("count", "Leads"), ("step_conversion", "From previous"),
+            table("funnel-stages", stages, [("stage", "Stage"), ("count", "Leads"), ("step_conversion", "From the stage before*"),
                                             ("drop_off", "Drop-off")], on("funnel"), search, "Stages"),
+            html.P("* T+3 is measured against all registered leads: without a sample, the follow-up clock "
+                   "starts at registration.", className="text-secondary small"),
             graph(steps_figure(view.steps), "funnel-steps-chart") if view.steps else None,
             table("funnel-steps", steps, STEP_COLUMNS, on("steps"), search, "T+3 against T+7"),
             table("funnel-cohorts", view.cohorts, COHORT_COLUMNS, on("cohorts"), search, "Cohorts by week of registration")]

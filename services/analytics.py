@@ -74,14 +74,19 @@ class FunnelView:
         return not self.stages or self.stages[0]["count"] == 0
 
 
-def _stages(counts: dict) -> list[dict]:
-    out, previous = [], None
+# A stage measured against one other than the stage above it: the follow-up clock starts at the
+# sample or, without one, at registration, so T+3 goes to leads that never had "sample delivered".
+BASE_STAGE = {"t3_sent": "registered"}
+
+
+def stage_rows(counts: dict) -> list[dict]:
+    out, seen, previous = [], {}, None
     for key, label in STAGES:
         n = int(counts.get(key) or 0)
-        conversion = n / previous if previous else None
-        out.append({"stage": label, "count": n, "step_conversion": conversion,
-                    "drop_off": previous - n if previous is not None else None})
-        previous = n
+        base = seen.get(BASE_STAGE.get(key), previous)
+        out.append({"stage": label, "count": n, "step_conversion": n / base if base else None,
+                    "drop_off": base - n if base is not None else None})
+        seen[key], previous = n, n
     return out
 
 
@@ -96,12 +101,11 @@ def _step_row(r: dict) -> dict:
 def funnel_view(deps, actor: Actor, filters: Filters) -> FunnelView:
     require_page(actor, Page.FUNNEL)
     params = query_params(deps, actor, filters)
-    cohort_params = {k: v for k, v in params.items() if k != "step"}
-    with warehouse_cursor(deps) as cur:
-        [counts] = analytics_queries.rows(cur, "funnel_stages", cohort_params)
-        cohorts = analytics_queries.rows(cur, "funnel_cohorts", cohort_params)
+    with warehouse_cursor(deps) as cur:  # a step or template filter narrows the cohort to leads sent it
+        [counts] = analytics_queries.rows(cur, "funnel_stages", params)
+        cohorts = analytics_queries.rows(cur, "funnel_cohorts", params)
         steps = analytics_queries.rows(cur, "funnel_steps", params)
-    return FunnelView(_stages(counts), [dict(c, week=c["week"].isoformat()) for c in cohorts],
+    return FunnelView(stage_rows(counts), [dict(c, week=c["week"].isoformat()) for c in cohorts],
                       [_step_row(s) for s in steps])
 
 

@@ -18,7 +18,8 @@ reached AS (
            bool_or(e.type = 'followup.replied') AS replied,
            bool_or(e.type = 'followup.replied' AND e.label = 'POSITIVE') AS positive,
            bool_or(e.type = 'customer.converted') AS converted,
-           bool_or(e.type = 'followup.sent' AND e.template_id = $template_id) AS got_template
+           bool_or(e.type = 'followup.sent' AND e.template_id = $template_id) AS got_template,
+           bool_or(e.type = 'followup.sent' AND e.step = $step) AS got_step
     FROM cohort c JOIN events e ON e.lead_id = c.lead_id
     GROUP BY c.lead_id, c.registered_at
 )
@@ -31,6 +32,7 @@ SELECT week,
        count(*) FILTER (WHERE positive) AS positive,
        count(*) FILTER (WHERE converted) AS converted
 FROM reached
-WHERE CAST($template_id AS VARCHAR) IS NULL OR got_template
+WHERE (CAST($template_id AS VARCHAR) IS NULL OR got_template)
+  AND (CAST($step AS VARCHAR) IS NULL OR got_step)
 GROUP BY week
 ORDER BY week DESC;

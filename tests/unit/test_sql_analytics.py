@@ -69,7 +69,7 @@ def params(**overrides):
 
 
 def stage_params(**overrides):
-    return {k: v for k, v in params(**overrides).items() if k != "step"}
+    return params(**overrides)
 
 
 def test_funnel_stages_count_each_lead_once_per_stage(cursor):
@@ -82,6 +82,7 @@ def test_funnel_stages_count_each_lead_once_per_stage(cursor):
     ({"user_id": 20}, (1, 1, 1, 0, 0, 0, 1)),
     ({"business_type": "HOTEL"}, (2, 1, 2, 1, 2, 1, 1)),
     ({"template_id": "FOLLOW_UP"}, (2, 1, 2, 2, 2, 0, 0)),
+    ({"step": "T7"}, (2, 1, 2, 2, 2, 0, 0)),  # leads 2 and 3 were sent T+7
     ({"since": datetime(2026, 10, 1), "until": datetime(2026, 11, 1)}, (1, 0, 0, 0, 0, 0, 0)),
 ])
 def test_funnel_stages_follow_the_filters(cursor, filters, expected):
@@ -130,7 +131,7 @@ def test_roi_monthly_revenue_of_the_first_90_days_or_the_estimate(cursor):
 
 
 def test_roi_holdout_split_equals_the_domain_rule(cursor):
-    p = {k: v for k, v in stage_params().items() if k != "template_id"} | {"share": 0.5, "salt": "holdout-v1"}
+    p = {k: v for k, v in stage_params().items() if k not in ("template_id", "step")} | {"share": 0.5, "salt": "holdout-v1"}
     got = {r["holdout"]: (r["leads"], r["converted"]) for r in q.rows(cursor, "roi_holdout", p)}
     held = [lead for lead in (1, 2, 3, 4) if in_holdout(lead, 0.5)]
     assert held == [2, 4]  # buckets 0.573, 0.239, 0.833, 0.132
