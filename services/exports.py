@@ -42,6 +42,9 @@ def csv_lines(columns, rows: Iterator, rows_per_chunk: int = 1000) -> Iterator[s
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
+    yield buffer.getvalue()  # the header at once: the download starts before the first rows are read
+    buffer.seek(0)
+    buffer.truncate()
     pending = 0
     for row in rows:
         writer.writerow([neutralise(v) for v in row])
