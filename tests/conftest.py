@@ -58,10 +58,19 @@ class LiveServer:
 
         self._server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="test")
         self.url = f"http://127.0.0.1:{self._server.effective_port}"
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
+    def _run(self):
+        try:
+            self._server.run()
+        except OSError:
+            if not self._closing:  # closing the sockets under waitress's select() ends it this way
+                raise
+
     def close(self):
+        self._closing = True
         self._server.close()
         self._thread.join(timeout=5)
 
