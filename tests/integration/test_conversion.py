@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from data.conversion_models import ConversionDecision, ReplyReview
 from data.models import Activity, Customer, EmailMessage, EventRecord, Lead, Suppression, User
-from tests.conftest import LiveServer, fresh_pg_database, make_settings, shutdown, wait_for
+from tests.conftest import fresh_pg_database, serving_demo_app, wait_for
 
 STRUCTURED = {"Authorization": "Bearer test-token", "Content-Type": "application/cloudevents+json"}
 POSITIVE = "Hallo, die Musterbox hat uns sehr gut geschmeckt. Schicken Sie uns bitte ein Angebot, wir möchten bestellen."
@@ -155,21 +155,12 @@ class ConversionContract:
         assert self.decisions(db, lead_id) == []
 
 
-def _serve(settings):
-    from app import create_app
-
-    app = create_app(settings)
-    return LiveServer(app), app
-
-
 class TestSqlite(ConversionContract):
     @pytest.fixture(scope="class")
     @classmethod
     def server(cls, tmp_path_factory):
-        live, app = _serve(make_settings(tmp_path_factory.mktemp("conversion"), demo_leads=20))
-        yield live, app
-        live.close()
-        shutdown(app)
+        with serving_demo_app(tmp_path_factory.mktemp("conversion"), demo_leads=20) as served:
+            yield served
 
 
 @pytest.mark.postgres
@@ -177,8 +168,6 @@ class TestPostgres(ConversionContract):
     @pytest.fixture(scope="class")
     @classmethod
     def server(cls, tmp_path_factory):
-        with fresh_pg_database() as url:
-            live, app = _serve(make_settings(tmp_path_factory.mktemp("conversion-pg"), demo_leads=20, database_url=url))
-            yield live, app
-            live.close()
-            shutdown(app)
+        with fresh_pg_database() as url, \
+                serving_demo_app(tmp_path_factory.mktemp("conversion-pg"), demo_leads=20, database_url=url) as served:
+            yield served

@@ -13,7 +13,7 @@ from jsonschema import Draft7Validator
 from sqlalchemy import func, select, text
 
 from data.models import EventRecord, InboxEntry, Lead
-from tests.conftest import LiveServer, fresh_pg_database, make_settings, shutdown, wait_for
+from tests.conftest import fresh_pg_database, serving_demo_app, wait_for
 
 AUTH = {"Authorization": "Bearer test-token"}
 STRUCTURED = {**AUTH, "Content-Type": "application/cloudevents+json"}
@@ -120,22 +120,12 @@ class EventsApiContract:
         assert repeats == [200] * 50
 
 
-def _serve(settings):
-    from app import create_app
-
-    app = create_app(settings)
-    live = LiveServer(app)
-    return live, app
-
-
 class TestSqlite(EventsApiContract):
     @pytest.fixture(scope="class")
     @classmethod
     def server(cls, tmp_path_factory):
-        live, app = _serve(make_settings(tmp_path_factory.mktemp("events"), demo_leads=20))
-        yield live, app
-        live.close()
-        shutdown(app)
+        with serving_demo_app(tmp_path_factory.mktemp("events"), demo_leads=20) as served:
+            yield served
 
 
 @pytest.mark.postgres
@@ -143,8 +133,6 @@ class TestPostgres(EventsApiContract):
     @pytest.fixture(scope="class")
     @classmethod
     def server(cls, tmp_path_factory):
-        with fresh_pg_database() as url:
-            live, app = _serve(make_settings(tmp_path_factory.mktemp("events-pg"), demo_leads=20, database_url=url))
-            yield live, app
-            live.close()
-            shutdown(app)
+        with fresh_pg_database() as url, \
+                serving_demo_app(tmp_path_factory.mktemp("events-pg"), demo_leads=20, database_url=url) as served:
+            yield served
