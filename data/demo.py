@@ -193,7 +193,7 @@ def _sequence(s: _Story, rng: random.Random, clock: datetime, reply_step, outcom
     lead, variant = s.lead, rng.choice("AB")
     for step, days, template in _STEPS:
         planned = _plan(clock, s.tz, days, rng)
-        if not s.add(A.FOLLOW_UP, planned, human=False, step=step.value, template=template,
+        if not s.add(A.FOLLOW_UP, planned, human=False, step=step.value, template=template, template_version=1,
                      variant=variant if step == FollowUpStep.T3 else "A"):
             lead.next_followup_at = planned
             fresh = lead.last_followup_step is None and lead.sample_delivered_at is None

@@ -70,7 +70,7 @@ def list_rules(uow, actor: Actor) -> list[dict]:
     with uow(write=False) as tx:
         return [{"id": r.id, "name": r.name, "expression": r.expression, "decision": r.decision, "priority": r.priority,
                  "enabled": r.enabled, "description": r.description, "version": r.version,
-                 "updated_at": r.updated_at.isoformat(timespec="minutes")} for r in tx.conversions.rules()]
+                 "updated_at": r.updated_at.strftime("%Y-%m-%d %H:%M")} for r in tx.conversions.rules()]
 
 
 def _checked(name: str, expression: str, decision: str, priority) -> tuple[str, str, str, int]:
