@@ -23,6 +23,7 @@ from bench.client import CALLBACK_PATH, TIMEOUT_S, BenchError, callback_body, ch
 from bench.server import ADMIN, MANAGER, SALES
 from bench.stats import summarize, value_row
 from data.models import Lead, User
+from web.serving import close_waitress
 
 STREAMS = 200
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,7 +129,7 @@ def live_cockpit_rows(server, n: int, events: int) -> tuple[list[dict], list[dic
     try:
         rows = _timed_rows(url, server, n, events)
     finally:
-        web.close()
+        close_waitress(web)
         thread.join(timeout=5)
     return rows, _stream_cost(rows)
 

@@ -14,6 +14,7 @@ from waitress.server import create_server
 
 import app as cockpit
 from config import Settings, load_settings
+from web.serving import close_waitress
 
 # The bench signs in as these demo accounts; their password is the demo password.
 ADMIN, MANAGER, SALES = "admin", "manager", "sales"
@@ -77,7 +78,7 @@ class Served:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._server.close()
+        close_waitress(self._server)
         self._thread.join(timeout=5)
 
 

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config import load_settings  # noqa: E402
+from web.serving import close_waitress  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -71,8 +72,9 @@ class LiveServer:
 
     def close(self):
         self._closing = True
-        self._server.close()
+        close_waitress(self._server)
         self._thread.join(timeout=5)
+
 
 
 @contextlib.contextmanager
