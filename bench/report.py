@@ -23,10 +23,33 @@ def json_rows(timed: Sequence[dict], values: Sequence[dict]) -> list[dict]:
     return [{k: row[k] for k in TIMED_KEYS} for row in timed] + [{k: row[k] for k in VALUE_KEYS} for row in values]
 
 
-def verdict(p95_ms: float) -> str:
-    if p95_ms > TARGET_MS:
-        return f"**OVER TARGET** ({p95_ms / TARGET_MS:.1f}× 200 ms)"
-    return "ok" if p95_ms > AIM_MS else "ok, within the 50 ms aim"
+# Rows DESIGN section 8 holds to another number than the callback target, found by name.
+# An event reaching an open cockpit: within 1 s, aim 250 ms. A whole download is a throughput (its
+# figure is in the value table); only its first byte is a request latency.
+OTHER_TARGETS = {"event-to-screen": (1000.0, 250.0), "time to last byte": None}
+
+
+def targets(name: str) -> tuple[float, float] | None:
+    """(target, aim) in ms for a timed row, or None for a row that is not held to a latency."""
+    for prefix, target in OTHER_TARGETS.items():
+        if prefix in name:
+            return target
+    return TARGET_MS, AIM_MS
+
+
+def verdict(p95_ms: float, name: str = "") -> str:
+    held = targets(name)
+    if held is None:
+        return "a throughput: see the figures"
+    target, aim = held
+    if p95_ms > target:
+        return f"**OVER TARGET** ({p95_ms / target:.1f}× {target:.0f} ms)"
+    return "ok" if p95_ms > aim else f"ok, within the {aim:.0f} ms aim"
+
+
+def _over(row: dict) -> bool:
+    held = targets(row["name"])
+    return held is not None and row["p95_ms"] > held[0]
 
 
 def _load(machine: dict) -> str:
@@ -47,18 +70,19 @@ def _header(machine: dict, data: dict) -> list[str]:
         f"- Data: {data['leads']:,} leads, {data['activities']:,} activities (SQLite); "
         f"{data['n']} timed requests per measurement after one warm-up, one client at a time",
         f"- Target (DESIGN.md section 8): p95 under {TARGET_MS:.0f} ms for every page callback and endpoint "
-        f"(aim {AIM_MS:.0f} ms); that target is stated for 100,000 leads on a 2-core machine",
+        f"(aim {AIM_MS:.0f} ms); an event in an open cockpit within 1 s (aim 250 ms); stated for 100,000 leads "
+        f"on a 2-core machine",
         "",
     ]
 
 
 def _timed_table(timed: Sequence[dict]) -> list[str]:
-    lines = ["| Measurement | n | p50 ms | p95 ms | p99 ms | p95 vs 200 ms target |",
+    lines = ["| Measurement | n | p50 ms | p95 ms | p99 ms | p95 vs target |",
              "|---|---:|---:|---:|---:|---|"]
     for r in timed:
         lines.append(f"| {r['name']} | {r['n']} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['p99_ms']:.1f} "
-                     f"| {verdict(r['p95_ms'])} |")
-    over = [r["name"] for r in timed if r["p95_ms"] > TARGET_MS]
+                     f"| {verdict(r['p95_ms'], r['name'])} |")
+    over = [r["name"] for r in timed if _over(r)]
     summary = f"{len(over)} of {len(timed)} measurements are over the target" + (f": {', '.join(over)}." if over else ".")
     return lines + ["", summary, ""]
 

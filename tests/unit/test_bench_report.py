@@ -69,3 +69,13 @@ def test_json_rows_carry_exactly_the_required_keys(tmp_path):
     assert rows[2] == {"name": "demo data seeding", "value": 61.23, "unit": "s"}
     assert "OVER TARGET" in md_path.read_text(encoding="utf-8")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json", "results.md"]  # no .tmp left behind
+
+
+def test_stream_latency_and_whole_downloads_are_held_to_their_own_numbers():
+    from bench.report import verdict
+
+    assert verdict(377.0, "event-to-screen latency over SSE (sales)") == "ok"  # within 1 s, over the 250 ms aim
+    assert verdict(180.0, "event-to-screen latency over SSE (sales)") == "ok, within the 250 ms aim"
+    assert "OVER TARGET" in verdict(1200.0, "event-to-screen latency over SSE (sales)")
+    assert verdict(7872.0, "CSV export, 1,000,000 rows: time to last byte") == "a throughput: see the figures"
+    assert "OVER TARGET" in verdict(205.0, "CSV export of the events table: time to first byte")
