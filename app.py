@@ -146,27 +146,22 @@ def _sinks(settings: Settings) -> list:
 
 
 def shutdown(server: Flask) -> None:
-    """Stop every background worker of this app, then release its databases. Tests call it for each
-    app they build, so no thread outlives its app and polls a database that is gone."""
+    """Stop every background worker of this app, then release its databases. `python app.py` calls it
+    when serving ends; tests call it for each app they build, so no thread outlives its app."""
     scheduler = server.extensions.get("scheduler")
     if scheduler is not None:
         from pipelines.scheduler import stop_scheduler
 
         stop_scheduler(scheduler)
-    workers = [server.extensions.get("relay"), server.extensions.get("mail_dispatcher"),
-               server.extensions.get("analytics_projection"),
-               *server.extensions.get("sink_dispatchers", []), *server.extensions.get("workers", [])]
+    # Producers first, then what delivers: a send in progress records its outcome before the end.
+    workers = [server.extensions.get("demo_simulator"), server.extensions.get("relay"),
+               server.extensions.get("mail_dispatcher"), server.extensions.get("analytics_projection"),
+               *server.extensions.get("sink_dispatchers", [])]
     for worker in filter(None, workers):
         worker.stop()
     deps = server.extensions["cockpit"]
     deps.warehouse.close()
     deps.engine.dispose()  # also ends the PostgreSQL listener
-
-
-def stop_sinks(server: Flask) -> None:
-    """Stop the sink dispatchers and close their connections (after the server stopped)."""
-    for dispatcher in server.extensions.get("sink_dispatchers", []):
-        dispatcher.stop()
 
 
 def _flask(settings: Settings) -> Flask:
@@ -212,10 +207,7 @@ def main() -> int:
         serve(server, host=settings.host, port=settings.port, threads=settings.web_threads, ident="cockpit",
               connection_limit=max(100, settings.sse_max_streams + 100))
     finally:
-        if "demo_simulator" in server.extensions:
-            server.extensions["demo_simulator"].stop()
-        stop_sinks(server)
-        server.extensions["mail_dispatcher"].stop()  # lets a send in progress record its outcome
+        shutdown(server)
     return 0
 
 

@@ -169,15 +169,6 @@ class SqlAlchemyLeads:
         stmt = scoped_to(select(Lead.status, func.count()).group_by(Lead.status), scope)
         return dict(self.session.execute(stmt).all())
 
-    def activity_counts(self, scope: Scope, since: datetime, until: datetime) -> list[tuple[str, str | None, str | None, int | None, int]]:
-        """(type, outcome, followup step, owner id, count) for activities of leads in scope in [since, until)."""
-        step = Activity.details["step"].as_string()
-        stmt = (select(Activity.type, Activity.outcome, step, Lead.owner_id, func.count())
-                .join(Lead, Lead.id == Activity.lead_id)
-                .where(Activity.occurred_at >= since, Activity.occurred_at < until)
-                .group_by(Activity.type, Activity.outcome, step, Lead.owner_id))
-        return [tuple(r) for r in self.session.execute(scoped_to(stmt, scope)).all()]
-
     def due_counts(self, scope: Scope, until: datetime) -> dict[str, int]:
         """Leads whose next follow-up falls before `until`, by the step that is next."""
         step = func.coalesce(Lead.last_followup_step, "")
