@@ -1,7 +1,7 @@
-"""External sinks: a real local HTTP webhook receiver, the real NATS JetStream, two dispatchers on PostgreSQL."""
+"""The webhook sink against a real local HTTP receiver, and two sink dispatchers on PostgreSQL
+(the NATS sink: test_sinks_nats.py)."""
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -10,15 +10,13 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import nats
 import pytest
 import requests
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
 from data.db import make_engine, make_session_factory
 from data.migrate import upgrade
-from data.models import EventRecord, Lead
-from data.sink_models import SinkDelivery
+from data.models import Lead
 from data.uow import SqlAlchemyUnitOfWork
 from domain.cloudevents import CloudEvent
 from pipelines.relay import Relay
@@ -26,12 +24,10 @@ from pipelines.sinks.dispatcher import SinkDispatcher
 from pipelines.sinks.webhook import WebhookSink
 from services.clock import utc_now
 from services.outbox import to_record
-from tests.conftest import LiveServer, make_settings, shutdown, wait_for
+from tests.conftest import make_settings, wait_for
+from tests.integration.sink_support import AUTH, REGISTERED, SAMPLE, delivery, external, post, serve, shut
 
 SECRET = "webhook-secret-0123456789"
-NATS_URL = "nats://127.0.0.1:4222"
-AUTH = {"Authorization": "Bearer test-token"}
-REGISTERED, SAMPLE = "com.freshplan.lead.registered.v1", "com.freshplan.lead.sample_delivered.v1"
 
 
 class Receiver:
@@ -89,40 +85,6 @@ class Receiver:
     def close(self):
         self._server.shutdown()
         self._server.server_close()
-
-
-def external(type_: str, subject: str, event_id: str | None = None) -> dict:
-    event_id = event_id or uuid.uuid4().hex
-    email = f"{subject}@hotel.example"
-    data = ({"company": f"Hotel {subject}", "business_type": "HOTEL", "registered_at": "2026-11-27T09:00:00Z",
-             "email": email, "owner": "sales", "email_consent": True} if type_ == REGISTERED
-            else {"delivered_at": "2026-11-28T09:00:00Z", "email": email})
-    return {"specversion": "1.0", "id": event_id, "source": "/crm/test", "type": type_, "subject": subject,
-            "time": "2026-11-27T09:00:00Z", "data": data}
-
-
-def post(url: str, event: dict) -> None:
-    r = requests.post(f"{url}/api/events", data=json.dumps(event),
-                      headers={**AUTH, "Content-Type": "application/cloudevents+json"})
-    assert r.status_code == 202, r.text
-
-
-def delivery(app, event_id: str) -> SinkDelivery | None:
-    with app.extensions["cockpit"].uow.session_factory() as s:
-        return s.scalar(select(SinkDelivery).join(EventRecord, EventRecord.seq == SinkDelivery.event_seq)
-                        .where(EventRecord.id == event_id))
-
-
-def serve(settings):
-    from app import create_app
-
-    app = create_app(settings)
-    return LiveServer(app), app
-
-
-def shut(live, app):
-    live.close()
-    shutdown(app)
 
 
 @pytest.fixture(scope="module")
@@ -214,80 +176,6 @@ def test_a_hanging_webhook_does_not_delay_the_consumers(cockpit, receiver):
     assert wait_for(lambda: receiver.of(other["id"]))
 
 
-async def _drop_stream(stream: str) -> None:
-    nc = await nats.connect(NATS_URL)
-    try:
-        await nc.jetstream().delete_stream(stream)
-    except nats.js.errors.NotFoundError:
-        pass
-    finally:
-        await nc.close()
-
-
-async def _stream_messages(stream: str, prefix: str, wanted: int) -> list:
-    nc = await nats.connect(NATS_URL)
-    try:
-        js = nc.jetstream()
-        sub = await js.pull_subscribe(f"{prefix}.>", durable="reader", stream=stream)
-        msgs = await sub.fetch(wanted, timeout=10)
-        for msg in msgs:
-            await msg.ack()
-        return msgs
-    finally:
-        await nc.close()
-
-
-async def _message_count(stream: str) -> int:
-    nc = await nats.connect(NATS_URL)
-    try:
-        return (await nc.jetstream().stream_info(stream)).state.messages
-    finally:
-        await nc.close()
-
-
-@pytest.fixture
-def nats_cockpit(tmp_path):
-    tag = uuid.uuid4().hex[:10]
-    prefix, stream = f"test{tag}.events", f"TEST_{tag}"
-    live, app = serve(make_settings(tmp_path, demo_leads=5, nats_url=NATS_URL, nats_subject_prefix=prefix,
-                                    nats_stream=stream))
-    yield live.url, app, prefix, stream
-    shut(live, app)
-    asyncio.run(_drop_stream(stream))
-
-
-def test_an_event_reaches_a_jetstream_consumer_as_cloudevents_json(nats_cockpit):
-    url, app, prefix, stream = nats_cockpit
-    event = external(REGISTERED, f"nats-{uuid.uuid4().hex[:8]}")
-    post(url, event)
-    assert wait_for(lambda: (row := delivery(app, event["id"])) is not None and row.delivered_at is not None)
-    [msg] = asyncio.run(_stream_messages(stream, prefix, 1))
-    logged = requests.get(f"{url}/api/events", params={"subject": event["subject"]}, headers=AUTH).json()
-    assert msg.subject == f"{prefix}.{REGISTERED}"
-    assert json.loads(msg.data) == logged[0] and logged[0]["data"] == event["data"]
-    assert msg.headers["Nats-Msg-Id"] == f"/crm/test {event['id']}"
-
-
-def test_a_redelivery_to_jetstream_is_deduplicated_by_message_id(nats_cockpit):
-    url, app, prefix, stream = nats_cockpit
-    event = external(REGISTERED, f"nats-{uuid.uuid4().hex[:8]}")
-    post(url, event)
-    assert wait_for(lambda: (row := delivery(app, event["id"])) is not None and row.delivered_at is not None)
-    first_at = delivery(app, event["id"]).delivered_at
-    with app.extensions["cockpit"].uow.session_factory() as s:  # as if the process died before the mark
-        s.execute(update(SinkDelivery).where(SinkDelivery.sink == "nats").values(delivered_at=None, attempts=0))
-        s.commit()
-    assert wait_for(lambda: (row := delivery(app, event["id"])).delivered_at is not None and row.delivered_at > first_at)
-
-    def nats_rows(pending_only: bool) -> int:  # the registration and what the cockpit made of it
-        stmt = select(func.count()).select_from(SinkDelivery).where(SinkDelivery.sink == "nats")
-        with app.extensions["cockpit"].uow.session_factory() as s:
-            return s.scalar(stmt.where(SinkDelivery.delivered_at.is_(None)) if pending_only else stmt)
-
-    assert wait_for(lambda: nats_rows(pending_only=True) == 0)
-    assert asyncio.run(_message_count(stream)) == nats_rows(pending_only=False) >= 1
-
-
 class CountingWebhookSink(WebhookSink):
     def __init__(self, *args):
         super().__init__(*args)
@@ -330,16 +218,3 @@ def test_two_dispatchers_on_postgresql_deliver_each_event_once_in_subject_order(
     for s in range(6):
         of_subject = [i for i in got if events[int(i[-3:])].subject == f"{tag}s{s}"]
         assert of_subject == sorted(of_subject)
-
-
-def test_an_unreachable_nats_keeps_the_event_queued_for_retry(tmp_path):
-    live, app = serve(make_settings(tmp_path, demo_leads=5, nats_url="nats://127.0.0.1:1", sink_max_attempts=8))
-    try:
-        event = external(REGISTERED, f"nonats-{uuid.uuid4().hex[:8]}")
-        post(live.url, event)
-        assert wait_for(lambda: (row := delivery(app, event["id"])) is not None and row.attempts >= 1)
-        row = delivery(app, event["id"])
-        assert row.dead_at is None and row.delivered_at is None and row.next_attempt_at is not None
-        assert "NATS" in row.last_error
-    finally:
-        shut(live, app)
