@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from data.db import make_engine, make_session_factory
 from data.migrate import upgrade
 from data.models import EmailMessage, Lead, Suppression
@@ -102,3 +104,13 @@ def messages(uow) -> dict[str, EmailMessage]:
         rows = tx.session.query(EmailMessage).all()
         tx.session.expunge_all()
     return {row.idempotency_key: row for row in rows}
+
+
+@pytest.fixture
+def uow(tmp_path):
+    return make_uow(f"sqlite:///{tmp_path / 'mail.db'}")
+
+
+@pytest.fixture
+def clock():
+    return FakeTime()
