@@ -1,7 +1,8 @@
 """GET /stream/cockpit: the caller's cockpit numbers as Server-Sent Events (DESIGN sections 6, 8, 9).
 
 On connect the current snapshot is sent at once; when the analytics projection applies a batch that
-touches the caller's scope, a fresh snapshot follows (debounced, so a burst of events is one push);
+touches the caller's scope, a fresh snapshot follows (debounced: at once after a quiet spell, then at
+most one push per SSE_DEBOUNCE_MS, so a burst of events does not become a burst of pushes);
 a comment line every heartbeat keeps proxies open and lets a closed tab's slot be found and freed.
 Each open stream holds a server thread, so streams are capped per process (SSE_MAX_STREAMS); beyond
 it the answer is 503 with Retry-After. Scope is decided by the same service as the page.
@@ -47,21 +48,38 @@ class StreamSlots:
 
 
 class SnapshotCache:
-    """One computation per (caller, view, projection version): many tabs of one scope share it."""
+    """One computation per (caller, view, projection version): many tabs of one scope share it. When
+    a batch wakes many streams at once, the first computes and the others wait for its result, so 200
+    open streams of one team cost one query, not 200."""
 
     def __init__(self):
         self._lock, self._items = threading.Lock(), OrderedDict()
+        self._pending: dict = {}
 
     def get(self, key, compute):
         with self._lock:
             if key in self._items:
                 return self._items[key]
-        value = compute()
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > CACHE_SIZE:
-                self._items.popitem(last=False)
-        return value
+            flight = self._pending.get(key)
+            first = flight is None
+            if first:
+                flight = self._pending[key] = threading.Lock()
+                flight.acquire()
+        if not first:
+            with flight:  # released once the first caller stored the value (or failed)
+                pass
+            return self.get(key, compute)
+        try:
+            value = compute()
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > CACHE_SIZE:
+                    self._items.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                del self._pending[key]
+            flight.release()
 
 
 def install_streams(server, broadcaster) -> None:
@@ -137,12 +155,17 @@ class _CockpitStream:
 
     def chunks(self):
         settings = self.deps.settings
+        window = settings.sse_debounce_ms / 1000
         yield f"retry: 2000\n{self.first}"
+        pushed = time.monotonic()
         while True:
             if self.sub.wait(settings.sse_heartbeat_s):
-                time.sleep(settings.sse_debounce_ms / 1000)
+                # After a quiet spell the change goes out at once; within `window` of the last push it
+                # waits for the window's end, so a burst costs at most one push per window.
+                time.sleep(max(0.0, pushed + window - time.monotonic()))
                 self.sub.wait(0)  # what landed during the pause is in this snapshot already
                 yield self.snapshot()
+                pushed = time.monotonic()
             else:
                 yield ": heartbeat\n\n"
 

@@ -179,3 +179,36 @@ def test_on_postgresql_a_stream_on_one_process_hears_an_event_written_through_an
         for live, app in ((live_a, app_a), (live_b, app_b)):
             live.close()
             shutdown(app)
+
+
+def test_a_change_after_a_quiet_spell_is_pushed_at_once_and_a_burst_at_most_once_per_window(tmp_path):
+    """Debounce on the leading edge: the first reply is not held back for the window (1 s here); the
+    four that follow it arrive as one more push, not four."""
+    from app import create_app
+
+    app = create_app(make_settings(tmp_path, demo_leads=30, sse_debounce_ms=1000, sse_heartbeat_s=1,
+                                   analytics_poll_s=0.2))
+    live = LiveServer(app)
+    try:
+        _sales_id, lead_id = _user_and_lead(app, "sales")
+        stream = Stream(sign_in(live.url, "sales"), live.url, period="today")
+        try:
+            before = stream.next()["metrics"]["replies"]["value"]
+            time.sleep(1.1)  # a quiet spell longer than the window since the push on connect
+            started = time.monotonic()
+            post_reply(live.url, lead_id, label="NEUTRAL")
+            pushes = [stream.next(timeout=3)]
+            first_after = time.monotonic() - started
+            for _ in range(4):
+                post_reply(live.url, lead_id, label="NEUTRAL")
+            posting = time.monotonic() - started
+            while pushes[-1]["metrics"]["replies"]["value"] < before + 5:
+                pushes.append(stream.next(timeout=5))
+            assert first_after < 1.0, f"the first push waited {first_after:.2f} s, as long as the window"
+            assert len(pushes) <= 2 + int(posting), f"{len(pushes)} pushes for 5 replies in {posting:.2f} s"
+        finally:
+            stream.close()
+        all_closed(app, timeout=5)
+    finally:
+        live.close()
+        shutdown(app)
