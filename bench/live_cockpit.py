@@ -26,6 +26,7 @@ from data.models import Lead, User
 from web.serving import close_waitress
 
 STREAMS = 200
+ROUNDS = 4  # alternating blocks without and with the open streams
 ROOT = Path(__file__).resolve().parent.parent
 BODY_OUTPUTS = [("cockpit-body", "children")]
 BODY_INPUTS = [("cockpit-team", "value"), ("cockpit-period", "value"), ("cockpit-live-snapshot", "data"),
@@ -117,6 +118,31 @@ def with_open_streams(url: str, steps: dict, n: int, count: int) -> dict[str, li
         holder.wait(timeout=30)
 
 
+def _slots_freed(server, heartbeat_s: float) -> None:
+    """Wait until the server noticed every closed stream. A stream closed while its reader thread
+    still waits in recv() sends its FIN only when the next heartbeat wakes that reader, so the server
+    sees it one heartbeat later still: three heartbeats bound it."""
+    slots, deadline = server.extensions["sse"]["slots"], time.monotonic() + 3 * heartbeat_s + 5
+    while slots.open:
+        if time.monotonic() > deadline:
+            raise BenchError(f"{slots.open} closed streams still hold their slots after three heartbeats")
+        time.sleep(0.2)
+
+
+def alternating(url: str, server, steps: dict, n: int, count: int) -> tuple[dict, dict]:
+    """({name: samples without streams}, {name: samples with `count` open}), measured in ROUNDS
+    alternating blocks of n / ROUNDS, so a drift in the machine's load falls on both sides alike."""
+    without, held = {name: [] for name in steps}, {name: [] for name in steps}
+    per_block = max(1, n // ROUNDS)
+    for _ in range(ROUNDS):
+        _slots_freed(server, server.extensions["cockpit"].settings.sse_heartbeat_s)
+        for name, step in steps.items():
+            without[name] += _samples(step, per_block)
+        for name, samples in with_open_streams(url, steps, per_block, count).items():
+            held[name] += samples
+    return without, held
+
+
 def live_cockpit_rows(server, n: int, events: int) -> tuple[list[dict], list[dict]]:
     """(timed rows, value rows) for the report, against `events` logged events; serves the app with room
     for the open streams."""
@@ -150,8 +176,7 @@ def _timed_rows(url: str, server, n: int, events: int) -> list[dict]:
     others = {"cockpit widget (manager)": steps[MANAGER],
               "GET /healthz": lambda: timed(lambda: health.get(url + "/healthz", timeout=TIMEOUT_S),
                                             lambda r: check(r, 200, "GET /healthz"))}
-    for name, step in others.items():
-        rows.append(summarize(f"other requests: {name}, no open streams", _samples(step, n), events))
-    for name, samples in with_open_streams(url, others, n, STREAMS).items():
-        rows.append(summarize(f"other requests: {name}, {STREAMS} open streams", samples, events))
+    without, held = alternating(url, server, others, n, STREAMS)
+    rows += [summarize(f"other requests: {name}, no open streams", samples, events) for name, samples in without.items()]
+    rows += [summarize(f"other requests: {name}, {STREAMS} open streams", samples, events) for name, samples in held.items()]
     return rows

@@ -19,24 +19,34 @@ MEMBER_COLUMNS = [("name", "Member"), ("sent", "Sent"), ("t3_sent", "T+3"), ("t7
                   ("positive", "Positive"), ("conversions", "Conversions"), ("conversion_rate", "Conv. %")]
 
 
-def trend(current: float, previous: float | None, against: str) -> html.Span:
+# The backlog of due steps is compared with the backlog at the end of the previous period.
+DUE_AGAINST = {"today": "yesterday", "7d": "7 days ago", "30d": "30 days ago"}
+
+
+def trend(current: float, previous: float | None, against: str, neutral: bool = False) -> html.Span:
+    """Change against the previous period; `neutral` for numbers where up is neither good nor bad."""
     if previous is None:
         return html.Span("")
     if previous == current:
         return html.Span(f"■ same as {against}", className="text-secondary small trend")
     if previous == 0:
-        return html.Span(f"▲ new vs {against}", className="text-success small trend")
+        return html.Span(f"▲ new vs {against}", className=f"{'text-secondary' if neutral else 'text-success'} small trend")
     change = (current - previous) / previous * 100
     arrow, color = ("▲", "text-success") if change > 0 else ("▼", "text-danger")
-    return html.Span(f"{arrow} {abs(change):.0f}% vs {against}", className=f"{color} small trend")
+    return html.Span(f"{arrow} {abs(change):.0f}% vs {against}", className=f"{'text-secondary' if neutral else color} small trend")
 
 
-def sparkline(values: list[float], key: str):
+def sparkline(values: list[float], key: str, backlog: list[float] | None = None):
+    """Daily values as a filled line; `backlog` (the due steps at each day's end) as a dashed grey one."""
     if not values:
         return None
     # A plain dict: building go.Figure objects validates every property and costs milliseconds per card.
-    fig = {"data": [{"type": "scatter", "y": values, "mode": "lines", "line": {"width": 1.5, "color": "#0d6efd"},
-                     "fill": "tozeroy", "fillcolor": "rgba(13,110,253,0.08)", "hoverinfo": "skip"}],
+    data = [{"type": "scatter", "y": values, "mode": "lines", "line": {"width": 1.5, "color": "#0d6efd"},
+             "fill": "tozeroy", "fillcolor": "rgba(13,110,253,0.08)", "hoverinfo": "skip"}]
+    if backlog:
+        data.append({"type": "scatter", "y": backlog, "mode": "lines", "hoverinfo": "skip",
+                     "line": {"width": 1.2, "color": "#6c757d", "dash": "dot"}})
+    fig = {"data": data,
            "layout": {"margin": {"l": 0, "r": 0, "t": 2, "b": 2}, "height": 36, "showlegend": False,
                       "plot_bgcolor": "white", "paper_bgcolor": "white", "xaxis": {"visible": False},
                       "yaxis": {"visible": False, "rangemode": "tozero"}}}
@@ -44,20 +54,26 @@ def sparkline(values: list[float], key: str):
                      style={"height": "36px"}, className="sparkline")
 
 
-def _card(key: str, label: str, main, detail: list, against: str):
+def _card(key: str, label: str, main, detail: list, against: str, due=None):
     col = kpi_card(key, label, f"{main.value:g}", html.Div([
         html.Div(detail + [trend(main.value, main.previous, against)], className="small"),
-        sparkline(main.series, key)]))
+        sparkline(main.series, key, due.series if due is not None else None)]))
     col.lg = True  # five equal columns on wide screens
     return col
+
+
+def _due_line(key: str, due, period: str) -> list:
+    """The step's backlog (dotted in the sparkline) with its own trend, above the sent trend."""
+    return [html.Span(f"{due.value:g} due today ", id=f"kpi-{key}-due"),
+            trend(due.value, due.previous, DUE_AGAINST[period], neutral=True), html.Br()]
 
 
 def kpi_cards(numbers) -> dbc.Row:
     m, against = numbers.metrics, PREVIOUS[numbers.period]
     rate = m["conversion_rate"]
     return dbc.Row([
-        _card("t3", "T+3 sent", m["t3_sent"], [html.Span(f"{m['t3_due'].value:g} due today · ", id="kpi-t3-due")], against),
-        _card("t7", "T+7 sent", m["t7_sent"], [html.Span(f"{m['t7_due'].value:g} due today · ", id="kpi-t7-due")], against),
+        _card("t3", "T+3 sent", m["t3_sent"], _due_line("t3", m["t3_due"], numbers.period), against, m["t3_due"]),
+        _card("t7", "T+7 sent", m["t7_sent"], _due_line("t7", m["t7_due"], numbers.period), against, m["t7_due"]),
         _card("sent", "Sent this week", m["sent_week"],
               [html.Span(f"{m['sent_today'].value:g} today ", id="kpi-sent-today"),
                trend(m["sent_today"].value, m["sent_today"].previous, "yesterday"), html.Br()], "last week"),

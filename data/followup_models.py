@@ -27,7 +27,8 @@ class FollowupStepRecord(Base):
     sent_at: Mapped[datetime | None]
     email_key: Mapped[str | None] = mapped_column(String(160))  # email_messages.idempotency_key
     run_id: Mapped[str | None] = mapped_column(String(40))
-    __table_args__ = (Index("ix_followup_steps_status_claimed", "status", "claimed_at"),)
+    __table_args__ = (Index("ix_followup_steps_status_claimed", "status", "claimed_at"),
+                      Index("ix_followup_steps_claimed_at", "claimed_at"))
 
 
 class FollowupPause(Base):

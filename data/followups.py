@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data.due_backlog import backlog_at
 from data.followup_models import FollowupPause, FollowupStepRecord
 from data.events import SqlAlchemyEvents
 from data.models import Activity, EventRecord, Lead, Suppression
@@ -106,6 +107,10 @@ class SqlAlchemyFollowups:
         stmt = (select(Lead).where(Lead.next_followup_at.is_not(None), Lead.next_followup_at < until)
                 .order_by(Lead.next_followup_at, Lead.id).limit(limit))
         return list(self.session.scalars(scoped_to(stmt, scope)))
+
+    def backlog_at(self, scope: Scope, instants: list[datetime]) -> dict[str, list[int]]:
+        """Steps due and not yet handled at each instant, by step (data/due_backlog.py)."""
+        return backlog_at(self.session, scope, instants)
 
     def paused_in(self, scope: Scope, limit: int) -> list[Lead]:
         """Leads in scope whose follow-ups a person paused, most recently paused first."""

@@ -168,11 +168,3 @@ class SqlAlchemyLeads:
     def status_counts(self, scope: Scope) -> dict[str, int]:
         stmt = scoped_to(select(Lead.status, func.count()).group_by(Lead.status), scope)
         return dict(self.session.execute(stmt).all())
-
-    def due_counts(self, scope: Scope, until: datetime) -> dict[str, int]:
-        """Leads whose next follow-up falls before `until`, by the step that is next."""
-        step = func.coalesce(Lead.last_followup_step, "")
-        stmt = (select(step, func.count()).where(Lead.next_followup_at.is_not(None), Lead.next_followup_at < until)
-                .group_by(step))
-        counts = dict(self.session.execute(scoped_to(stmt, scope)).all())
-        return {"T3": counts.get("", 0), "T7": counts.get("T3", 0)}

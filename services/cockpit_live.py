@@ -1,13 +1,14 @@
 """The live cockpit read model: follow-up numbers of the caller's scope with trends and daily series.
 
-Sent, replies and conversions come from the DuckDB replica's daily aggregates; the "due" counts from
-the OLTP leads (indexed by next_followup_at). The scope is decided here with domain.roles.scope_for,
-for the page layout, every callback and every stream alike.
+Sent, replies and conversions come from the DuckDB replica's daily aggregates; the "due" backlog from
+the OLTP leads and follow-up claims (data/due_backlog.py), now and at the end of each earlier day.
+The scope is decided here with domain.roles.scope_for, for the page layout, every callback and every
+stream alike.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from data.duckdb_cockpit import DuckDbCockpit
 from domain.roles import Actor, Page, Role, Scope, require, scope_for, sees_lead_rows
@@ -72,7 +73,20 @@ def _rate(counts: dict[str, int]) -> float:
     return round(100 * counts["conversions"] / counts["replies"], 1) if counts["replies"] else 0.0
 
 
-def _metrics(daily, window: Window, today: date, due: dict[str, int]) -> dict[str, Metric]:
+def _day_ends(window: Window, today: date) -> list[date]:
+    """The days whose end the backlog is counted at: the series, and the previous period's last day."""
+    first = min(window.series_first, window.previous_last)
+    return [first + timedelta(days=i) for i in range((today - first).days + 1)]
+
+
+def _due(backlog: dict[str, list[int]], ends: list[date], window: Window, days: list[date]) -> dict[str, Metric]:
+    """Backlog now, at the end of the previous period, and at the end of each day of the series."""
+    at = {step: dict(zip(ends, values)) for step, values in backlog.items()}
+    return {f"{step.lower()}_due": Metric(at[step][ends[-1]], at[step][window.previous_last], [at[step][d] for d in days])
+            for step in ("T3", "T7")}
+
+
+def _metrics(daily, window: Window, today: date, due: dict[str, list[int]], ends: list[date]) -> dict[str, Metric]:
     days = [window.series_first + timedelta(days=i) for i in range((today - window.series_first).days + 1)]
     per_day = [daily.get(d, EMPTY) for d in days]
     cur, prev = _sum(daily, window.first, window.last), _sum(daily, window.previous_first, window.previous_last)
@@ -83,8 +97,7 @@ def _metrics(daily, window: Window, today: date, due: dict[str, int]) -> dict[st
     def metric(key: str) -> Metric:
         return Metric(cur[key], prev[key], [c[key] for c in per_day])
 
-    return {"t3_due": Metric(due.get("T3", 0)), "t3_sent": metric("t3_sent"),
-            "t7_due": Metric(due.get("T7", 0)), "t7_sent": metric("t7_sent"),
+    return {**_due(due, ends, window, days), "t3_sent": metric("t3_sent"), "t7_sent": metric("t7_sent"),
             "sent_today": Metric(daily.get(today, EMPTY)["sent"], daily.get(yesterday, EMPTY)["sent"], [c["sent"] for c in per_day]),
             "sent_week": Metric(week["sent"], last_week["sent"], [c["sent"] for c in per_day]),
             "replies": metric("replies"), "positive": metric("positive"), "conversions": metric("conversions"),
@@ -129,7 +142,8 @@ def cockpit_numbers(deps, actor: Actor, period: str = DEFAULT_PERIOD, team_id: i
     reads = DuckDbCockpit(deps.warehouse)
     with deps.uow(write=False) as tx:
         scope = resolve_scope(tx, actor, team_id, member_id)
-        due = tx.leads.due_counts(scope, (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0))
+        ends = _day_ends(window, today)
+        due = tx.followups.backlog_at(scope, [datetime.combine(d + timedelta(days=1), time(0), timezone.utc) for d in ends])
         first = min(window.series_first, window.previous_first, today - timedelta(days=today.weekday() + 7))
         daily = reads.daily(first, today, scope.team_id, scope.user_id)
         members = _members(tx, reads, actor, scope, window)
@@ -139,7 +153,7 @@ def cockpit_numbers(deps, actor: Actor, period: str = DEFAULT_PERIOD, team_id: i
     recent = reads.recent(scope.team_id, scope.user_id, RECENT_ROWS) if sees_lead_rows(actor) else []
     choices = sorted(team_names.items(), key=lambda kv: kv[1]) if actor.role in PICKS_ANY_TEAM else []
     title = _title(actor, scope, team_names, member_name)
-    return CockpitNumbers(title, period, scope.team_id, scope.user_id, _metrics(daily, window, today, due),
+    return CockpitNumbers(title, period, scope.team_id, scope.user_id, _metrics(daily, window, today, due, ends),
                           members, recent, choices)
 
 

@@ -17,7 +17,7 @@ from data.migrate import upgrade
 from data.models import EventRecord, Lead, User
 from data.uow import SqlAlchemyUnitOfWork
 from data.warehouse import DuckDbWarehouse
-from domain.roles import Actor, Role
+from domain.roles import Actor, Role, Scope
 from pipelines.analytics_projection import AnalyticsProjection
 from services.cockpit_live import Window, cockpit_numbers
 from services.outbox import lead_subject, publish
@@ -54,6 +54,16 @@ def seed_events(uow, leads: list[int], rng: random.Random) -> int:
     return count
 
 
+def plan_due_steps(uow, leads: list[int], rng: random.Random) -> None:
+    """Every third lead waits for a step that fell due in the last 20 days (the backlog the cockpit shows)."""
+    with uow() as tx:
+        for lead_id in leads[::3]:
+            lead = tx.leads.get(lead_id, Scope())
+            lead.last_followup_step = rng.choice([None, "T3"])
+            lead.next_followup_at = NOW - timedelta(days=rng.randint(0, 20), hours=rng.randint(0, 5))
+        tx.commit()
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     from app import create_app
@@ -65,6 +75,7 @@ def world(tmp_path_factory):
         leads = list(s.scalars(select(Lead.id).order_by(Lead.id)))
         users = {u.username: u for u in s.scalars(select(User))}
     seeded = seed_events(deps.uow, leads, random.Random(7))
+    plan_due_steps(deps.uow, leads, random.Random(8))
     warehouse = DuckDbWarehouse(folder / "replica.duckdb")
     AnalyticsProjection(deps.uow, warehouse, clock=lambda: NOW, batch_size=50).catch_up()
     live = replace(deps, warehouse=warehouse, clock=lambda: NOW)
@@ -140,6 +151,15 @@ def test_a_managers_numbers_are_the_sum_of_the_members_numbers(world):
         drilled = [cockpit_numbers(deps, manager, "30d", member_id=m["user_id"]).metrics[key].value for m in team.members]
         assert team.metrics[key].value == sum(drilled), key
     assert sum(team.metrics["replies"].series[-30:]) == team.metrics["replies"].value
+    for key in ("t3_due", "t7_due"):  # the backlog: now, 30 days ago, and at each day's end
+        due = team.metrics[key]
+        drilled = [cockpit_numbers(deps, manager, "30d", member_id=m["user_id"]).metrics[key] for m in team.members]
+        assert (due.value, due.previous) == (sum(d.value for d in drilled), sum(d.previous for d in drilled)), key
+        assert due.series[-1] == due.value and len(due.series) == 30, key
+    t3 = team.metrics["t3_due"]  # nothing was handled: the backlog grows from none 30 days ago
+    assert t3.value > t3.previous == 0 and t3.series == sorted(t3.series)
+    week = cockpit_numbers(deps, manager, "7d").metrics["t3_due"]
+    assert week.value == t3.value and week.previous == t3.series[-8] > 0  # the end of the day before the 7 days
 
 
 def oltp_totals(deps, first, last) -> Counter:

@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
 from data.db import make_engine, make_session_factory
+from data.followup_models import FollowupStepRecord
 from data.migrate import downgrade, upgrade
 from data.models import AuthSession, Base, EventRecord, Lead, Team, User
 from data.repositories import LeadQuery
@@ -121,6 +122,26 @@ class RepositoryContract:
         with uow() as tx, pytest.raises(IntegrityError):
             tx.session.add(event())
             tx.session.flush()
+
+    def test_the_due_backlog_at_each_day_end_counts_waiting_and_late_handled_steps(self, uow):
+        nord, sued, anna, ben = self._team_and_users(uow)
+        day = timedelta(days=1)
+        with uow() as tx:
+            waiting_t3 = self._lead(1, anna, nord, next_followup_at=T0 + day)
+            waiting_t7 = self._lead(2, anna, nord, last_followup_step="T3", next_followup_at=T0 + 3 * day)
+            late, on_time, other_team = self._lead(3, anna, nord), self._lead(5, anna, nord), self._lead(4, ben, sued, next_followup_at=T0 + day)
+            for lead in (waiting_t3, waiting_t7, late, on_time, other_team):
+                tx.leads.add(lead)
+            for lead, claimed in ((late, T0 + 2 * day - timedelta(hours=1)), (on_time, T0 + day + timedelta(hours=2))):
+                tx.session.add(FollowupStepRecord(key=f"k{lead.id}", lead_id=lead.id, step="T3", clock_start=T0, status="sent",
+                                                  planned_at=T0 + day, claimed_at=claimed))
+            tx.commit()
+        midnight = T0.replace(hour=0)
+        ends = [midnight + (i + 1) * day for i in range(4)]  # the ends of 2, 3, 4 and 5 November
+        with uow(write=False) as tx:
+            assert tx.followups.backlog_at(Scope(user_id=anna), ends) == {"T3": [0, 2, 1, 1], "T7": [0, 0, 0, 1]}
+            assert tx.followups.backlog_at(Scope(team_id=sued), ends) == {"T3": [0, 1, 1, 1], "T7": [0, 0, 0, 0]}
+            assert tx.followups.backlog_at(Scope(), ends) == {"T3": [0, 3, 2, 2], "T7": [0, 0, 0, 1]}
 
     def test_rolled_back_work_leaves_nothing(self, uow):
         with uow() as tx:
