@@ -67,8 +67,11 @@ def test_members_split_a_team_by_owner(cockpit):
 
 
 def test_recent_lists_newest_events_of_the_scope_only(cockpit):
+    cur = cockpit.warehouse.cursor()
+    apply_batch(cur, [row(9, "followup.replied", D1, 10, 1, 100, label="NEUTRAL")], 9, NOW)  # logged late, happened earlier
+    cur.close()
     recent = cockpit.recent(None, 1, 3)
-    assert [r["seq"] for r in recent] == [6, 4, 2]
+    assert [r["seq"] for r in recent] == [6, 4, 2]  # by when it happened, not by when it was logged
     assert {r["user_id"] for r in cockpit.recent(200, None, 10)} == {3}
 
 
