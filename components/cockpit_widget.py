@@ -36,15 +36,16 @@ def trend(current: float, previous: float | None, against: str, neutral: bool = 
     return html.Span(f"{arrow} {abs(change):.0f}% vs {against}", className=f"{'text-secondary' if neutral else color} small trend")
 
 
-def sparkline(values: list[float], key: str, backlog: list[float] | None = None):
-    """Daily values as a filled line; `backlog` (the due steps at each day's end) as a dashed grey one."""
+def sparkline(values: list[float], key: str, second: list[float] | None = None):
+    """Daily values as a filled line; `second` (the due backlog at each day's end, or the positive
+    replies among the replies) as a dotted grey one."""
     if not values:
         return None
     # A plain dict: building go.Figure objects validates every property and costs milliseconds per card.
     data = [{"type": "scatter", "y": values, "mode": "lines", "line": {"width": 1.5, "color": "#0d6efd"},
              "fill": "tozeroy", "fillcolor": "rgba(13,110,253,0.08)", "hoverinfo": "skip"}]
-    if backlog:
-        data.append({"type": "scatter", "y": backlog, "mode": "lines", "hoverinfo": "skip",
+    if second:
+        data.append({"type": "scatter", "y": second, "mode": "lines", "hoverinfo": "skip",
                      "line": {"width": 1.2, "color": "#6c757d", "dash": "dot"}})
     fig = {"data": data,
            "layout": {"margin": {"l": 0, "r": 0, "t": 2, "b": 2}, "height": 36, "showlegend": False,
@@ -54,30 +55,34 @@ def sparkline(values: list[float], key: str, backlog: list[float] | None = None)
                      style={"height": "36px"}, className="sparkline")
 
 
-def _card(key: str, label: str, main, detail: list, against: str, due=None):
+def _card(key: str, label: str, main, detail: list, against: str, dotted=None):
+    """One KPI: the number, its detail lines and trend, and a sparkline (`dotted`: a second series)."""
     col = kpi_card(key, label, f"{main.value:g}", html.Div([
         html.Div(detail + [trend(main.value, main.previous, against)], className="small"),
-        sparkline(main.series, key, due.series if due is not None else None)]))
+        sparkline(main.series, key, dotted.series if dotted is not None else None)]))
     col.lg = True  # five equal columns on wide screens
     return col
 
 
-def _due_line(key: str, due, period: str) -> list:
-    """The step's backlog (dotted in the sparkline) with its own trend, above the sent trend."""
-    return [html.Span(f"{due.value:g} due today ", id=f"kpi-{key}-due"),
-            trend(due.value, due.previous, DUE_AGAINST[period], neutral=True), html.Br()]
+def _line(span_id: str, text: str, metric, against: str, neutral: bool = False) -> list:
+    """A secondary number of a card with its own trend, on its own line above the card's trend."""
+    return [html.Span(f"{text} ", id=span_id), trend(metric.value, metric.previous, against, neutral), html.Br()]
 
 
 def kpi_cards(numbers) -> dbc.Row:
-    m, against = numbers.metrics, PREVIOUS[numbers.period]
+    m, against, due_against = numbers.metrics, PREVIOUS[numbers.period], DUE_AGAINST[numbers.period]
     rate = m["conversion_rate"]
+
+    def due(step: str) -> list:  # a backlog: up is neither good nor bad
+        return _line(f"kpi-{step}-due", f"{m[step + '_due'].value:g} due today", m[step + "_due"], due_against, True)
+
     return dbc.Row([
-        _card("t3", "T+3 sent", m["t3_sent"], _due_line("t3", m["t3_due"], numbers.period), against, m["t3_due"]),
-        _card("t7", "T+7 sent", m["t7_sent"], _due_line("t7", m["t7_due"], numbers.period), against, m["t7_due"]),
+        _card("t3", "T+3 sent", m["t3_sent"], due("t3"), against, m["t3_due"]),
+        _card("t7", "T+7 sent", m["t7_sent"], due("t7"), against, m["t7_due"]),
         _card("sent", "Sent this week", m["sent_week"],
-              [html.Span(f"{m['sent_today'].value:g} today ", id="kpi-sent-today"),
-               trend(m["sent_today"].value, m["sent_today"].previous, "yesterday"), html.Br()], "last week"),
-        _card("replies", "Replies", m["replies"], [html.Span(f"{m['positive'].value:g} positive · ", id="kpi-positive")], against),
+              _line("kpi-sent-today", f"{m['sent_today'].value:g} today", m["sent_today"], "yesterday"), "last week"),
+        _card("replies", "Replies", m["replies"],
+              _line("kpi-positive", f"{m['positive'].value:g} positive", m["positive"], against), against, m["positive"]),
         _card("conversion", "Conversions", m["conversions"],
               [html.Span(f"{rate.value:g}% of replies (was {rate.previous:g}%) · ", id="kpi-conversion-rate")], against),
     ])

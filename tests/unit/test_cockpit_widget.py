@@ -1,0 +1,56 @@
+"""What the cockpit's KPI cards say: every number with its own trend, the backlog and positive
+replies drawn beside their card's series."""
+from __future__ import annotations
+
+from components.cockpit_widget import kpi_cards
+from services.cockpit_live import CockpitNumbers, Metric
+
+KEYS = ("t3_due", "t3_sent", "t7_due", "t7_sent", "sent_today", "sent_week", "replies", "positive",
+        "conversions", "conversion_rate")
+
+
+def walk(component):
+    yield component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            yield from walk(child)
+
+
+def text(component) -> str:
+    children = getattr(component, "children", None)
+    if isinstance(children, (str, int, float)):
+        return str(children)
+    return "".join(text(c) if not isinstance(c, str) else c for c in (children or []) if c is not None)
+
+
+def line_of(cards, span_id: str) -> str:
+    """The detail line a span opens: its text and the trend after it."""
+    for parent in walk(cards):
+        kids = getattr(parent, "children", None)
+        if isinstance(kids, list) and any(getattr(k, "id", None) == span_id for k in kids):
+            i = next(i for i, k in enumerate(kids) if getattr(k, "id", None) == span_id)
+            return text(kids[i]) + text(kids[i + 1])
+    raise AssertionError(f"no {span_id}")
+
+
+def numbers(**metrics) -> CockpitNumbers:
+    base = {key: Metric(0, 0, [0, 0]) for key in KEYS}
+    return CockpitNumbers("Team Nord", "7d", 1, None, {**base, **metrics})
+
+
+def test_the_due_backlog_has_its_own_neutral_trend_and_a_dotted_series_in_the_step_card():
+    cards = kpi_cards(numbers(t3_due=Metric(12, 8, [8, 10, 12]), t3_sent=Metric(5, 5, [2, 3])))
+    assert line_of(cards, "kpi-t3-due") == "12 due today ▲ 50% vs 7 days ago"
+    graph = next(c for c in walk(cards) if getattr(c, "id", None) == "spark-t3")
+    assert [trace["y"] for trace in graph.figure["data"]] == [[2, 3], [8, 10, 12]]
+    neutral = [c for c in walk(cards) if "trend" in (getattr(c, "className", "") or "") and "50%" in text(c)]
+    assert neutral and all("text-secondary" in c.className for c in neutral)  # a bigger backlog is not "good"
+
+
+def test_positive_replies_and_sent_today_carry_their_own_trend():
+    cards = kpi_cards(numbers(positive=Metric(3, 4, [1, 2]), replies=Metric(9, 6, [4, 5]), sent_today=Metric(7, 0, [7])))
+    assert line_of(cards, "kpi-positive") == "3 positive ▼ 25% vs previous 7 days"
+    assert line_of(cards, "kpi-sent-today") == "7 today ▲ new vs yesterday"
+    graph = next(c for c in walk(cards) if getattr(c, "id", None) == "spark-replies")
+    assert [trace["y"] for trace in graph.figure["data"]] == [[4, 5], [1, 2]]
