@@ -32,7 +32,7 @@ def backlog_at(session: Session, scope: Scope, instants: list[datetime]) -> dict
         return totals
     for step, due, n in session.execute(scoped_to(_waiting_now(instants), scope)):
         _add(totals, step, due, len(instants), n)
-    for step, due, handled, n in session.execute(scoped_to(_handled_later(instants), scope)):
+    for step, due, handled, n in session.execute(_handled_later(instants, scope)):
         _add(totals, step, due, handled, n)
     return totals
 
@@ -64,11 +64,13 @@ def _waiting_now(instants: list[datetime]):
             .group_by(*_positions(2)))
 
 
-def _handled_later(instants: list[datetime]):
+def _handled_later(instants: list[datetime], scope: Scope):
     """Steps claimed (sent, skipped or failed) after an instant though planned before it: waiting
-    from the planned bucket up to the claimed one."""
+    from the planned bucket up to the claimed one. The scope is a list of lead ids rather than a join,
+    so the recent claims are read by time first, however many leads the scope holds."""
     f = FollowupStepRecord
     due, handled = _bucket(f.planned_at, instants), _bucket(f.claimed_at, instants)
-    return (select(f.step, due, handled, func.count()).join(Lead, Lead.id == f.lead_id)
+    stmt = (select(f.step, due, handled, func.count())
             .where(f.claimed_at >= instants[0], f.planned_at.is_not(None), f.planned_at < instants[-1])
             .group_by(*_positions(3)))
+    return stmt if scope.everything else stmt.where(f.lead_id.in_(scoped_to(select(Lead.id), scope)))

@@ -75,6 +75,8 @@ class Lead(Base):
     __table_args__ = (
         Index("ix_leads_team_status", "team_id", "status"),
         Index("ix_leads_registered_at", "registered_at"),
+        Index("ix_leads_team_next_followup", "team_id", "next_followup_at"),  # the cockpit's due backlog
+        Index("ix_leads_owner_next_followup", "owner_id", "next_followup_at"),
     )
 
 
