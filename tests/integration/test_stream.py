@@ -182,11 +182,11 @@ def test_on_postgresql_a_stream_on_one_process_hears_an_event_written_through_an
 
 
 def test_a_change_after_a_quiet_spell_is_pushed_at_once_and_a_burst_at_most_once_per_window(tmp_path):
-    """Debounce on the leading edge: the first reply is not held back for the window (1 s here); the
-    four that follow it arrive as one more push, not four."""
+    """Debounce on the leading edge: the first reply is not held back for the window (2 s here, wide so
+    that a slow machine still tells the two apart); the four that follow it arrive as one more push."""
     from app import create_app
 
-    app = create_app(make_settings(tmp_path, demo_leads=30, sse_debounce_ms=1000, sse_heartbeat_s=1,
+    app = create_app(make_settings(tmp_path, demo_leads=30, sse_debounce_ms=2000, sse_heartbeat_s=1,
                                    analytics_poll_s=0.2))
     live = LiveServer(app)
     try:
@@ -194,7 +194,7 @@ def test_a_change_after_a_quiet_spell_is_pushed_at_once_and_a_burst_at_most_once
         stream = Stream(sign_in(live.url, "sales"), live.url, period="today")
         try:
             before = stream.next()["metrics"]["replies"]["value"]
-            time.sleep(1.1)  # a quiet spell longer than the window since the push on connect
+            time.sleep(2.1)  # a quiet spell longer than the window since the push on connect
             started = time.monotonic()
             post_reply(live.url, lead_id, label="NEUTRAL")
             pushes = [stream.next(timeout=3)]
@@ -204,11 +204,11 @@ def test_a_change_after_a_quiet_spell_is_pushed_at_once_and_a_burst_at_most_once
             posting = time.monotonic() - started
             while pushes[-1]["metrics"]["replies"]["value"] < before + 5:
                 pushes.append(stream.next(timeout=5))
-            assert first_after < 1.0, f"the first push waited {first_after:.2f} s, as long as the window"
-            assert len(pushes) <= 2 + int(posting), f"{len(pushes)} pushes for 5 replies in {posting:.2f} s"
+            assert first_after < 2.0, f"the first push waited {first_after:.2f} s, as long as the window"
+            assert len(pushes) <= 2 + int(posting / 2), f"{len(pushes)} pushes for 5 replies in {posting:.2f} s"
         finally:
             stream.close()
-        all_closed(app, timeout=5)
+        all_closed(app, timeout=8)
     finally:
         live.close()
         shutdown(app)
