@@ -14,7 +14,7 @@ import pytest
 from mailer.providers.sendgrid import SendGridProvider
 from mailer.providers.ses import SesProvider
 from tests.integration.test_mail_delivery_smtp import free_port
-from tests.integration.test_mail_delivery_support import FakeTime, dispatcher, make_uow, messages, queue
+from tests.integration.test_mail_delivery_support import clock, dispatcher, messages, queue, uow  # noqa: F401
 
 
 class ScriptedHttpServer:
@@ -58,16 +58,6 @@ def http_server():
     server = ScriptedHttpServer()
     yield server
     server.close()
-
-
-@pytest.fixture
-def uow(tmp_path):
-    return make_uow(f"sqlite:///{tmp_path / 'mail.db'}")
-
-
-@pytest.fixture
-def clock():
-    return FakeTime()
 
 
 def sendgrid(server, timeout=5.0) -> SendGridProvider:

@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from mailer.providers.smtp import SmtpProvider
-from tests.integration.test_mail_delivery_support import FakeTime, dispatcher, make_uow, messages, queue
+from tests.integration.test_mail_delivery_support import clock, dispatcher, messages, queue, uow  # noqa: F401
 
 
 class ScriptedHandler:
@@ -61,16 +61,6 @@ class SmtpServer:
 
     def provider(self, name="smtp", **kwargs) -> SmtpProvider:
         return SmtpProvider("127.0.0.1", self.port, security="none", timeout=5, name=name, **kwargs)
-
-
-@pytest.fixture
-def uow(tmp_path):
-    return make_uow(f"sqlite:///{tmp_path / 'mail.db'}")
-
-
-@pytest.fixture
-def clock():
-    return FakeTime()
 
 
 @pytest.fixture
