@@ -30,10 +30,12 @@ def trend(current: float, previous: float | None, against: str, neutral: bool = 
     if previous == current:
         return html.Span(f"■ same as {against}", className="text-secondary small trend")
     if previous == 0:
-        return html.Span(f"▲ new vs {against}", className=f"{'text-secondary' if neutral else 'text-success'} small trend")
-    change = (current - previous) / previous * 100
-    arrow, color = ("▲", "text-success") if change > 0 else ("▼", "text-danger")
-    return html.Span(f"{arrow} {abs(change):.0f}% vs {against}", className=f"{'text-secondary' if neutral else color} small trend")
+        text, color = f"▲ new vs {against}", "text-success"
+    else:
+        change = (current - previous) / previous * 100
+        arrow, color = ("▲", "text-success") if change > 0 else ("▼", "text-danger")
+        text = f"{arrow} {abs(change):.0f}% vs {against}"
+    return html.Span(text, className=f"{'text-secondary' if neutral else color} small trend")
 
 
 def sparkline(values: list[float], key: str, second: list[float] | None = None):

@@ -73,10 +73,13 @@ def _rate(counts: dict[str, int]) -> float:
     return round(100 * counts["conversions"] / counts["replies"], 1) if counts["replies"] else 0.0
 
 
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 def _day_ends(window: Window, today: date) -> list[date]:
     """The days whose end the backlog is counted at: the series, and the previous period's last day."""
-    first = min(window.series_first, window.previous_last)
-    return [first + timedelta(days=i) for i in range((today - first).days + 1)]
+    return _days(min(window.series_first, window.previous_last), today)
 
 
 def _due(backlog: dict[str, list[int]], ends: list[date], window: Window, days: list[date]) -> dict[str, Metric]:
@@ -87,7 +90,7 @@ def _due(backlog: dict[str, list[int]], ends: list[date], window: Window, days: 
 
 
 def _metrics(daily, window: Window, today: date, due: dict[str, list[int]], ends: list[date]) -> dict[str, Metric]:
-    days = [window.series_first + timedelta(days=i) for i in range((today - window.series_first).days + 1)]
+    days = _days(window.series_first, today)
     per_day = [daily.get(d, EMPTY) for d in days]
     cur, prev = _sum(daily, window.first, window.last), _sum(daily, window.previous_first, window.previous_last)
     week_start = today - timedelta(days=today.weekday())

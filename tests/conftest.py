@@ -76,7 +76,6 @@ class LiveServer:
         self._thread.join(timeout=5)
 
 
-
 @contextlib.contextmanager
 def serving_demo_app(folder: Path, **overrides):
     """A fresh demo app behind a live server, for module-scoped fixtures; each module gets its own
