@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, insert, select, text, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,28 @@ class SqlAlchemyEvents:
             self._notify_at_commit()
         self.session.info["events_written"] = True
         return True
+
+    def add_many(self, rows: list[dict]) -> set[tuple[str, str]]:
+        """Append rows (EventRecord columns) in one statement; returns the (source, id) pairs written,
+        leaving out those logged already (the unique (source, id) decides, also against a racing writer)."""
+        if not rows:
+            return set()
+        dialect = self.session.get_bind().dialect.name
+        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(EventRecord)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["source", "id"]).returning(EventRecord.source, EventRecord.id)
+        written = {(source, id_) for source, id_ in self.session.execute(stmt, rows)}
+        if written and not self.session.info.get("events_written"):
+            self._notify_at_commit()
+        self.session.info["events_written"] = self.session.info.get("events_written") or bool(written)
+        return written
+
+    def content_hashes(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+        """The content hash of each (source, id) logged already, in one query."""
+        if not keys:
+            return {}
+        stmt = (select(EventRecord.source, EventRecord.id, EventRecord.content_hash)
+                .where(tuple_(EventRecord.source, EventRecord.id).in_(list(set(keys)))))
+        return {(source, id_): digest for source, id_, digest in self.session.execute(stmt)}
 
     def _notify_at_commit(self) -> None:
         """PostgreSQL delivers a NOTIFY when (and only if) the transaction commits: listeners in every
@@ -57,23 +80,41 @@ class SqlAlchemyEvents:
             stmt = stmt.with_for_update(skip_locked=True)
         return list(self.session.scalars(stmt))
 
-    def has_earlier_undelivered(self, subject: str, seq: int) -> bool:
-        """Another relay holds an earlier event of this subject (skipped as locked): wait for it."""
-        stmt = select(EventRecord.seq).where(EventRecord.subject == subject, EventRecord.seq < seq,
-                                             EventRecord.delivered_at.is_(None)).limit(1)
-        return self.session.scalar(stmt) is not None
+    def by_seqs(self, seqs: list[int]) -> dict[int, EventRecord]:
+        return {r.seq: r for r in self.session.scalars(select(EventRecord).where(EventRecord.seq.in_(seqs)))}
 
-    def mark_delivered(self, seq: int, now: datetime) -> None:
-        self.session.execute(update(EventRecord).where(EventRecord.seq == seq).values(delivered_at=now))
+    def first_undelivered(self, subjects: list[str]) -> dict[str, int]:
+        """The lowest undelivered seq of each subject, in one query. On PostgreSQL another relay may
+        hold an earlier event of a subject (skipped as locked): this one must wait for it."""
+        if not subjects:
+            return {}
+        stmt = (select(EventRecord.subject, func.min(EventRecord.seq))
+                .where(EventRecord.delivered_at.is_(None), EventRecord.subject.in_(list(set(subjects))))
+                .group_by(EventRecord.subject))
+        return dict(self.session.execute(stmt).all())
 
-    def postpone(self, seq: int, attempts: int, retry_at: datetime, error: str) -> None:
-        self.session.execute(update(EventRecord).where(EventRecord.seq == seq)
-                             .values(attempts=attempts, next_attempt_at=retry_at, last_error=error[:500]))
+    def mark_delivered(self, seqs: list[int], now: datetime) -> None:
+        if seqs:
+            self.session.execute(update(EventRecord).where(EventRecord.seq.in_(seqs)).values(delivered_at=now))
 
 
 class SqlAlchemyInbox:
     def __init__(self, session: Session):
         self.session = session
+
+    def seen_many(self, keys: list[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        """Which (consumer, source, id) are recorded already, in one query."""
+        if not keys:
+            return set()
+        columns = tuple_(InboxEntry.consumer, InboxEntry.source, InboxEntry.event_id)
+        stmt = select(InboxEntry.consumer, InboxEntry.source, InboxEntry.event_id).where(columns.in_(list(set(keys))))
+        return {tuple(row) for row in self.session.execute(stmt)}
+
+    def record_many(self, keys: list[tuple[str, str, str]], now: datetime) -> None:
+        """One statement for a batch; a key recorded already fails the commit (as `record` does)."""
+        if keys:
+            self.session.execute(insert(InboxEntry), [{"consumer": c, "source": s, "event_id": i, "processed_at": now}
+                                                      for c, s, i in keys])
 
     def seen(self, consumer: str, source: str, event_id: str) -> bool:
         return self.session.get(InboxEntry, (consumer, source, event_id)) is not None

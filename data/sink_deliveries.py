@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from data.models import EventRecord
@@ -19,14 +19,18 @@ class SqlAlchemySinkDeliveries:
     def __init__(self, session: Session):
         self.session = session
 
-    def enqueue(self, seq: int, sinks: Iterable[str]) -> None:
-        """One pending row per sink, in the transaction that marks the event delivered to the consumers."""
+    def enqueue(self, seqs: list[int], sinks: Iterable[str]) -> None:
+        """One pending row per sink and event, in the transaction that marks the events delivered to the
+        consumers: one query for what is queued already, one insert for the rest."""
         sinks = list(sinks)
-        if not sinks:
+        if not sinks or not seqs:
             return
-        queued = set(self.session.scalars(select(SinkDelivery.sink).where(SinkDelivery.event_seq == seq)))
-        self.session.add_all(SinkDelivery(sink=name, event_seq=seq, attempts=0) for name in sinks if name not in queued)
-        self.session.flush()
+        queued = {tuple(row) for row in self.session.execute(select(SinkDelivery.sink, SinkDelivery.event_seq)
+                                                                 .where(SinkDelivery.event_seq.in_(seqs)))}
+        rows = [{"sink": name, "event_seq": seq, "attempts": 0} for seq in seqs for name in sinks
+                if (name, seq) not in queued]
+        if rows:
+            self.session.execute(insert(SinkDelivery), rows)
 
     def claim_pending(self, sink: str, limit: int) -> list[tuple[SinkDelivery, EventRecord]]:
         """The oldest pending rows of a sink with their events, waiting retries included (they hold back

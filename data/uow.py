@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from data.conversions import SqlAlchemyConversions
 from data.events import SqlAlchemyEvents, SqlAlchemyInbox
 from data.followups import SqlAlchemyFollowups
+from data.held_events import SqlAlchemyHeldEvents
 from data.repositories import SqlAlchemyLeads, SqlAlchemyUsers
 from data.sink_deliveries import SqlAlchemySinkDeliveries
 
@@ -43,6 +44,7 @@ class SqlAlchemyUnitOfWork:
         self.leads = SqlAlchemyLeads(self.session)
         self.events = SqlAlchemyEvents(self.session)
         self.inbox = SqlAlchemyInbox(self.session)
+        self.held_events = SqlAlchemyHeldEvents(self.session)
         self.followups = SqlAlchemyFollowups(self.session)
         self.sink_deliveries = SqlAlchemySinkDeliveries(self.session)
         self.conversions = SqlAlchemyConversions(self.session)

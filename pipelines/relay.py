@@ -1,20 +1,25 @@
 """The relay: delivers committed events, in order per subject, to the consumers and sinks.
 
-At least once: an event is marked delivered only after every consumer applied it. Exactly once in
-effect: each consumer records (consumer, source, id) in its inbox in the same transaction as its
-effect, so a redelivery after a crash changes nothing. External sinks are never
-called here (a slow endpoint must not stall the consumers): the transaction that marks an event also
-queues one sink_deliveries row per sink, which the sink dispatchers (pipelines/sinks) send.
+One transaction per batch: every consumer's effects, their inbox entries, the delivered mark and the
+sink queue rows commit together, so a crash anywhere leaves the whole batch to be delivered again and
+the inbox makes that harmless. Each inbox key, held subject and mark is one statement per batch.
+
+A batch that raises is delivered again with every (event, consumer) in a savepoint, which isolates the
+failing one: it is held for that consumer (pipelines/held_retry retries it with backoff, then parks it
+for an operator), that consumer's later events of the same subject are held behind it, and every other
+consumer and subject flows on. External sinks are never called here (a slow endpoint must not stall the
+consumers): the batch queues one sink_deliveries row per sink, which the sink dispatchers send.
 """
 from __future__ import annotations
 
 import logging
 import random
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from domain.cloudevents import CloudEvent
+from pipelines.held_retry import HeldRetry, failure_row, is_transient
 from services.clock import Clock, utc_now
 from services.outbox import from_record
 from services.telemetry import NO_TELEMETRY, Telemetry
@@ -39,10 +44,13 @@ def backoff(attempt: int, rng: random.Random = random.Random()) -> float:
 
 class Relay:
     def __init__(self, uow, consumers: list[Consumer], sinks: list[str] = (), clock: Clock = utc_now,
-                 batch: int = 200, poll_seconds: float = 1.0, telemetry: Telemetry = NO_TELEMETRY):
-        """`sinks`: the names of the enabled sinks; every marked event is queued once per sink."""
+                 batch: int = 500, poll_seconds: float = 1.0, telemetry: Telemetry = NO_TELEMETRY,
+                 max_attempts: int = 5):
+        """`sinks`: the names of the enabled sinks; every marked event is queued once per sink.
+        `max_attempts`: tries of a failing event before it is parked for that consumer."""
         self.uow, self.consumers, self.sinks, self.clock = uow, list(consumers), list(sinks), clock
         self.telemetry = telemetry
+        self.held = HeldRetry(uow, self.consumers, clock, telemetry, max_attempts, backoff)
         self._marked_listeners: list = []
         self.batch, self.poll_seconds = batch, poll_seconds
         self._wake, self._stop = threading.Event(), threading.Event()
@@ -68,93 +76,102 @@ class Relay:
             self._thread.join(timeout=10)
 
     def _loop(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
-                delivered = self.run_once()
-            except Exception:  # the relay must outlive any one bad batch; the log says why
-                log.exception("relay batch failed")
-                delivered = 0
-            if delivered < self.batch:
-                self._wake.wait(self.poll_seconds)
+                busy = self.run_once() >= self.batch or self.held.run_once() > 0
+                failures = 0
+            except Exception:  # a store that refuses (locked, gone) fails the pass, never the thread
+                failures += 1
+                log.exception("relay pass failed (%d in a row); retrying", failures)
+                busy = False
+            if not busy:
+                self._wake.wait(self.poll_seconds if not failures else min(30.0, backoff(failures)))
                 self._wake.clear()
 
     def run_once(self) -> int:
-        """Deliver one batch; returns how many events were marked delivered."""
-        with self.uow(write=self._locks_rows()) as tx:
-            records = tx.events.claim_undelivered(self.batch)
-            if not self._locks_rows():
-                tx.session.expunge_all()
-                tx.rollback()  # SQLite: hold no lock while consumers write
-            delivered = self._deliver_batch(tx, records)
-            if self._locks_rows():
-                tx.commit()
-        if delivered and self.sinks:
+        """Deliver the next batch; returns how many events were marked delivered."""
+        try:
+            marked = self._pass(isolate=False)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.info("a batch failed (%s: %s); delivering it event by event to isolate the failing one",
+                     type(exc).__name__, exc)
+            marked = self._pass(isolate=True)
+        if marked and self.sinks:
             for listener in self._marked_listeners:
                 listener()
-        return delivered
+        return marked
 
-    def _locks_rows(self) -> bool:
-        return self.uow.dialect == "postgresql"
-
-    def _deliver_batch(self, claim_tx, records) -> int:
-        blocked: set[str | None] = set()
-        delivered = 0
-        now = self.clock()
+    def _pass(self, isolate: bool) -> int:
+        with self.uow() as tx:
+            records = self._in_subject_order(tx, tx.events.claim_undelivered(self.batch))
+            if not records:
+                return 0
+            now = self.clock()
+            applied = self._apply(tx, records, now, isolate)
+            seqs = [r.seq for r in records]
+            tx.events.mark_delivered(seqs, now)
+            tx.sink_deliveries.enqueue(seqs, self.sinks)
+            tx.commit()
         for record in records:
-            if record.subject in blocked or self._held_back(claim_tx, record, now):
-                if record.subject is not None:
-                    blocked.add(record.subject)
-                continue  # an earlier event of this subject is waiting: keep the order
-            try:
-                self._deliver(from_record(record))
-            except Exception as exc:
-                if record.subject is not None:
-                    blocked.add(record.subject)
-                self._postpone(claim_tx, record, exc)
-                continue
-            self._mark(claim_tx, record.seq)
             self.telemetry.event_published(record.type)
-            delivered += 1
-        return delivered
+        for type_, consumer in applied:
+            self.telemetry.event_consumed(type_, consumer)
+        return len(records)
 
-    def _held_back(self, claim_tx, record, now) -> bool:
-        if record.next_attempt_at is not None and record.next_attempt_at > now:
-            return True
-        return (self._locks_rows() and record.subject is not None
-                and claim_tx.events.has_earlier_undelivered(record.subject, record.seq))
+    def _in_subject_order(self, tx, records: list) -> list:
+        """PostgreSQL: leave out events behind an earlier undelivered one of their subject that another
+        relay holds locked (and so not in this claim); they come in a later pass, in order."""
+        if self.uow.dialect != "postgresql" or not records:
+            return records
+        claimed = {r.seq for r in records}
+        first = tx.events.first_undelivered([r.subject for r in records if r.subject is not None])
+        waiting, kept = set(), []
+        for record in records:
+            subject = record.subject
+            if subject is not None and (subject in waiting or first.get(subject, record.seq) not in claimed):
+                waiting.add(subject)
+                continue
+            kept.append(record)
+        return kept
 
-    def _deliver(self, event: CloudEvent) -> None:
-        for consumer in self.consumers:
-            if consumer.wants(event):
-                self._apply(consumer, event)
-
-    def _apply(self, consumer: Consumer, event: CloudEvent) -> None:
-        with self.uow() as tx:
-            if tx.inbox.seen(consumer.name, event.source, event.id):
+    def _apply(self, tx, records: list, now: datetime, isolate: bool) -> list[tuple[str, str]]:
+        """Every wanted (event, consumer) of the batch, in log order; returns the (type, consumer) applied."""
+        work = [(r, e, c) for r in records for e in [from_record(r)] for c in self.consumers if c.wants(e)]
+        seen = tx.inbox.seen_many([(c.name, e.source, e.id) for _, e, c in work])
+        held = tx.held_events.held_subjects({c.name for _, _, c in work},
+                                            [r.subject for r, _, _ in work if r.subject is not None])
+        applied, inbox, holds = [], [], []
+        for record, event, consumer in work:
+            key = (consumer.name, event.source, event.id)
+            if key in seen:
                 self.telemetry.event_deduplicated(event.type, consumer.name)
-                return
-            consumer.apply(tx, event)
-            tx.inbox.record(consumer.name, event.source, event.id, self.clock())
-            tx.commit()
-        self.telemetry.event_consumed(event.type, consumer.name)
+            elif record.subject is not None and (consumer.name, record.subject) in held:
+                holds.append(failure_row(consumer.name, record, now))  # keeps this consumer's order
+            elif isolate and (error := self._try_apply(tx, consumer, event)) is not None:
+                holds.append(failure_row(consumer.name, record, now, error, now + timedelta(seconds=backoff(1))))
+                if record.subject is not None:
+                    held.add((consumer.name, record.subject))
+            else:
+                if not isolate:
+                    consumer.apply(tx, event)
+                inbox.append(key)
+                applied.append((event.type, consumer.name))
+        tx.inbox.record_many(inbox, now)
+        tx.held_events.hold(holds)
+        return applied
 
-    def _mark(self, claim_tx, seq: int) -> None:
-        if self._locks_rows():
-            claim_tx.events.mark_delivered(seq, self.clock())
-            claim_tx.sink_deliveries.enqueue(seq, self.sinks)
-            return
-        with self.uow() as tx:
-            tx.events.mark_delivered(seq, self.clock())
-            tx.sink_deliveries.enqueue(seq, self.sinks)
-            tx.commit()
-
-    def _postpone(self, claim_tx, record, exc: Exception) -> None:
-        attempts = record.attempts + 1
-        retry_at = self.clock() + timedelta(seconds=backoff(attempts))
-        log.warning("event %s/%s not delivered (attempt %d): %s", record.source, record.id, attempts, exc)
-        if self._locks_rows():
-            claim_tx.events.postpone(record.seq, attempts, retry_at, str(exc))
-            return
-        with self.uow() as tx:
-            tx.events.postpone(record.seq, attempts, retry_at, str(exc))
-            tx.commit()
+    def _try_apply(self, tx, consumer: Consumer, event: CloudEvent) -> BaseException | None:
+        """Apply in a savepoint; the exception when the event failed (its effect rolled back)."""
+        try:
+            with tx.session.begin_nested():
+                consumer.apply(tx, event)
+                tx.session.flush()
+        except Exception as exc:  # noqa: BLE001 - any failure of this event isolates it, see is_transient
+            if is_transient(exc):
+                raise
+            log.warning("event %s/%s failed in consumer %s (attempt 1): %s", event.source, event.id, consumer.name, exc)
+            return exc
+        return None

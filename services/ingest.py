@@ -15,7 +15,7 @@ from data.db import is_lock_timeout
 from domain.cloudevents import CloudEvent, InvalidEvent
 from domain.events import idempotency_key
 from services.clock import Clock, utc_now
-from services.outbox import check_data, content_hash, event_type, to_record
+from services.outbox import check_data, content_hash, event_type, to_row
 from services.telemetry import NO_TELEMETRY, Telemetry
 
 RETRY_AFTER_SECONDS = 1
@@ -25,6 +25,7 @@ class Outcome(str, Enum):
     CREATED = "created"
     DUPLICATE = "duplicate"
     CONFLICT = "conflict"
+    NOT_STORED = "not_stored"  # fine on its own, but another item of its batch conflicted: nothing was stored
 
 
 class StoreBusy(Exception):
@@ -46,19 +47,40 @@ def check_external(event: CloudEvent) -> CloudEvent:
 
 def ingest_events(uow, events: list[CloudEvent], clock: Clock = utc_now,
                   telemetry: Telemetry = NO_TELEMETRY) -> list[Outcome]:
-    """Log checked events in one transaction: each new one is created, a repeat with the same content
-    is a duplicate, a repeat with other content a conflict (and nothing of it is stored).
+    """Log checked events atomically: each new one is created, a repeat with the same content is a
+    duplicate, a repeat with other content a conflict. Any conflict stores nothing of the batch (the
+    others answer NOT_STORED). One query finds the repeats, one statement inserts the rest.
     Raises StoreBusy when the write lock could not be had in time."""
+    keys = [(e.source, e.id) for e in events]
     try:
         with uow(write=False) as tx:
-            known = [_known(tx, event) for event in events]
-        if all(outcome is not None for outcome in known):
-            return _counted(telemetry, events, known)
-        return _counted(telemetry, events, _write_new(uow, events, known, clock()))
+            outcomes = _classify(events, tx.events.content_hashes(keys))
+        if Outcome.CREATED in outcomes and Outcome.CONFLICT not in outcomes:
+            outcomes = _write_new(uow, events, outcomes, clock())
     except DBAPIError as exc:
         if is_lock_timeout(exc):
             raise StoreBusy(str(exc.orig)) from exc
         raise
+    return _counted(telemetry, events, _refused_if_conflict(outcomes))
+
+
+def _classify(events: list[CloudEvent], logged: dict) -> list[Outcome]:
+    """CREATED for a new event, else DUPLICATE or CONFLICT against the log or an earlier item of the batch."""
+    known, outcomes = dict(logged), []
+    for event in events:
+        key, digest = (event.source, event.id), content_hash(event)
+        if key not in known:
+            known[key] = digest
+            outcomes.append(Outcome.CREATED)
+        else:
+            outcomes.append(Outcome.DUPLICATE if known[key] == digest else Outcome.CONFLICT)
+    return outcomes
+
+
+def _refused_if_conflict(outcomes: list[Outcome]) -> list[Outcome]:
+    if Outcome.CONFLICT not in outcomes:
+        return outcomes
+    return [o if o == Outcome.CONFLICT else Outcome.NOT_STORED for o in outcomes]
 
 
 def _counted(telemetry: Telemetry, events: list[CloudEvent], outcomes: list[Outcome]) -> list[Outcome]:
@@ -68,24 +90,15 @@ def _counted(telemetry: Telemetry, events: list[CloudEvent], outcomes: list[Outc
     return outcomes
 
 
-def _known(tx, event: CloudEvent) -> Outcome | None:
-    """DUPLICATE or CONFLICT for an event logged already, None for a new one."""
-    existing = tx.events.by_source_id(event.source, event.id)
-    if existing is None:
-        return None
-    return Outcome.DUPLICATE if existing.content_hash == content_hash(event) else Outcome.CONFLICT
-
-
-def _write_new(uow, events: list[CloudEvent], known: list[Outcome | None], now) -> list[Outcome]:
-    outcomes = list(known)
+def _write_new(uow, events: list[CloudEvent], outcomes: list[Outcome], now) -> list[Outcome]:
+    new = [e for e, o in zip(events, outcomes) if o == Outcome.CREATED]
     with uow() as tx:
-        for i, event in enumerate(events):
-            if outcomes[i] is not None:
-                continue
-            # Another request may have logged it since the read: the unique (source, id) decides.
-            if tx.events.add(to_record(event, now)):
-                outcomes[i] = Outcome.CREATED
-            else:
-                outcomes[i] = _known(tx, event) or Outcome.CONFLICT
+        written = tx.events.add_many([to_row(e, now) for e in new])
+        if len(written) < len(new):
+            # Another request logged some of them since the read: classify again against the log.
+            outcomes = _classify(events, tx.events.content_hashes([(e.source, e.id) for e in events
+                                                                   if (e.source, e.id) not in written]))
+            if Outcome.CONFLICT in outcomes:
+                return outcomes  # leaving without commit rolls the batch back
         tx.commit()
     return outcomes

@@ -42,10 +42,16 @@ def content_hash(event: CloudEvent) -> str:
     return hashlib.sha256(json.dumps(event.to_json(), sort_keys=True, default=str).encode()).hexdigest()
 
 
+def to_row(event: CloudEvent, recorded_at: datetime) -> dict:
+    """The events table's columns of one event (for set-based inserts)."""
+    return {"id": event.id, "source": event.source, "type": event.type, "subject": event.subject,
+            "time": event.time or recorded_at, "idempotency_key": event.idempotencykey,
+            "datacontenttype": event.datacontenttype, "data": event.data, "extensions": event.extensions or None,
+            "content_hash": content_hash(event), "recorded_at": recorded_at, "attempts": 0}
+
+
 def to_record(event: CloudEvent, recorded_at: datetime) -> EventRecord:
-    return EventRecord(id=event.id, source=event.source, type=event.type, subject=event.subject, time=event.time or recorded_at,
-                       idempotency_key=event.idempotencykey, datacontenttype=event.datacontenttype, data=event.data,
-                       extensions=event.extensions or None, content_hash=content_hash(event), recorded_at=recorded_at)
+    return EventRecord(**to_row(event, recorded_at))
 
 
 def from_record(r: EventRecord) -> CloudEvent:
@@ -70,4 +76,4 @@ def publish(tx, type_: str, *, producer: str, subject: str | None, data: dict, f
     return event
 
 
-__all__ = ["KEY", "publish", "lead_subject", "check_data", "event_type", "to_record", "from_record", "content_hash"]
+__all__ = ["KEY", "publish", "lead_subject", "check_data", "event_type", "to_record", "to_row", "from_record", "content_hash"]

@@ -4,6 +4,7 @@ from alembic import context
 from data.models import Base
 import data.followup_models  # noqa: F401  (registers the follow-up tables on Base)
 import data.sink_models  # noqa: F401  (registers sink_deliveries in Base.metadata)
+import data.held_event_models  # noqa: F401  (registers held_events)
 import data.conversion_models  # noqa: F401  (registers conversion_decisions and reply_reviews)
 import data.analytics_models  # noqa: F401  (registers analytics_assumptions)
 

@@ -129,29 +129,31 @@ class RelayCrashContract:
             first_seen.setdefault(subject, event_id)
         assert all(event_id.startswith("reg-") for event_id in first_seen.values()), "per-subject order broken"
 
-    def test_killed_between_commit_and_delivery(self, uow, workers):
+    def test_killed_in_the_middle_of_a_batch(self, uow, workers):
         events = all_events()
         self.commit(uow, events[:30])
-        stuck = events[20]
+        stuck = events[25]
         worker = workers("--block-on", stuck.id)
         assert wait_for(lambda: (worker.control / "blocked").exists()), "the relay never reached the event"
         worker.kill()
-        # Killed mid-delivery: the first consumer applied it, the recorder not, nothing marked it.
-        assert self.inbox_of(uow, stuck.id) == {"lead-state"} and self.effects_of(uow, stuck.id) == 0
-        assert not self.delivered(uow, stuck.id) and self.undelivered(uow) >= 10
+        # Killed inside the batch of events 20-29: the lead-state consumer had applied some of it, but
+        # nothing of the batch committed; the batches before it are applied and marked.
+        assert self.inbox_of(uow, stuck.id) == set() and self.effects_of(uow, stuck.id) == 0
+        assert self.inbox_of(uow, events[20].id) == set() and not self.delivered(uow, events[20].id)
+        assert self.inbox_of(uow, events[19].id) == set(CONSUMERS) and self.delivered(uow, events[19].id)
         self.commit(uow, events[30:])  # committed while no relay runs
         workers()
         self.assert_every_event_applied_exactly_once(uow, events)
 
-    def test_killed_between_delivery_and_marking(self, uow, workers):
+    def test_killed_right_after_a_batch_committed(self, uow, workers):
         events = all_events()
         self.commit(uow, events)
-        last_applied = events[30]
+        last_applied = events[34]
         worker = workers("--die-after", last_applied.id)
         assert worker.process.wait(timeout=20) == -signal.SIGKILL
-        # Every consumer's effect committed, the event is still unmarked: it will be delivered again.
+        # Effects, inbox entries and the delivered mark committed together; the next batch never began.
         assert self.inbox_of(uow, last_applied.id) == set(CONSUMERS) and self.effects_of(uow, last_applied.id) == 1
-        assert not self.delivered(uow, last_applied.id)
+        assert self.delivered(uow, last_applied.id) and not self.delivered(uow, events[40].id)
         workers()
         self.assert_every_event_applied_exactly_once(uow, events)
 
