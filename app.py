@@ -53,6 +53,7 @@ from services.conversion_rules import ensure_default_rules
 from services.demo_history import publish_demo_history
 from web import auth as auth_routes
 from web import events_api
+from web import parked_api
 from web import inbound_mail, mail_webhooks
 from web import unsubscribe as unsubscribe_routes
 from web import health as health_routes
@@ -87,6 +88,7 @@ def create_app(settings: Settings) -> Flask:
     server.register_blueprint(auth_routes.bp)
     server.register_blueprint(health_routes.bp)
     server.register_blueprint(events_api.bp)
+    server.register_blueprint(parked_api.bp)
     server.register_blueprint(unsubscribe_routes.bp)
     server.register_blueprint(mail_webhooks.bp)
     server.register_blueprint(inbound_mail.bp)
@@ -99,6 +101,7 @@ def create_app(settings: Settings) -> Flask:
     # Dash's JSON callbacks carry no form token; SameSite=Lax cookies and JSON bodies keep
     # cross-site posts out. In Dash 4.4 its view names are its paths (DESIGN section 9).
     csrf.exempt(events_api.bp)  # machine-to-machine: Bearer token, no browser session
+    csrf.exempt(parked_api.bp)  # Bearer token; a signed-in admin's POST is checked by the blueprint itself
     csrf.exempt(mail_webhooks.bp)  # machine-to-machine: shared secret or provider signature
     csrf.exempt(inbound_mail.bp)  # machine-to-machine: shared secret (INBOUND_WEBHOOK_SECRET)
     csrf.exempt(unsubscribe_routes.unsubscribe_now)  # RFC 8058 one-click has no form; the view checks the form's token

@@ -104,3 +104,16 @@ LEAD_REPLY_TEXT = "lead-reply-text"
 LEAD_REPLY_LABEL = "lead-reply-label"
 LEAD_REPLY_SAVE = "lead-reply-save"
 LEAD_REPLY_MESSAGE = "lead-reply-message"
+
+# Parked events on /admin/events (admins): the list, its per-row buttons, the discard dialog.
+PARKED_LIST = "parked-list"
+PARKED_ACTION = "parked-action"  # pattern-matching type: {"type", "action", "consumer", "seq"}
+PARKED_MESSAGE = "parked-message"
+PARKED_CHANGED = "parked-changed"
+PARKED_DISCARD_DIALOG = "parked-discard-dialog"
+PARKED_DISCARD_TARGET = "parked-discard-target"
+PARKED_DISCARD_REASON = "parked-discard-reason"
+PARKED_DISCARD_CONFIRM = "parked-discard-confirm"
+PARKED_DISCARD_CANCEL = "parked-discard-cancel"
+PARKED_DISCARD_WHAT = "parked-discard-what"
+PARKED_REFRESH = "parked-refresh"

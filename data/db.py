@@ -1,12 +1,56 @@
 """Engines and sessions: SQLite in WAL mode with a busy timeout, or PostgreSQL, chosen by the URL."""
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import deque
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class WriteLockTimeout(Exception):
+    """This process's writers queued longer than the busy timeout: the store is busy, retry later."""
+
+
+class WriterQueue:
+    """SQLite has one write lock per file. This process's writers take it in turn here, first come first
+    served, instead of polling in SQLite's busy handler, where a late writer can overtake and starve an
+    early one past its timeout ("database is locked" under load). Other processes still queue on
+    busy_timeout."""
+
+    def __init__(self, timeout_s: float):
+        self.timeout_s = timeout_s
+        self._cond = threading.Condition()
+        self._waiting: deque = deque()
+        self._held = False
+
+    def acquire(self) -> None:
+        me = object()
+        with self._cond:
+            self._waiting.append(me)
+            if not self._cond.wait_for(lambda: not self._held and self._waiting[0] is me, self.timeout_s):
+                self._waiting.remove(me)
+                self._cond.notify_all()
+                raise WriteLockTimeout(f"no write turn within {self.timeout_s:g} s")
+            self._waiting.popleft()
+            self._held = True
+
+    def release(self) -> None:
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+
+_WRITERS: "weakref.WeakKeyDictionary[Engine, WriterQueue]" = weakref.WeakKeyDictionary()
+
+
+def writer_queue(engine: Engine) -> WriterQueue | None:
+    """The queue of this engine's writers (SQLite); None where the database orders writers itself."""
+    return _WRITERS.get(engine)
 
 
 def make_engine(url: str) -> Engine:
@@ -22,6 +66,7 @@ def _sqlite_engine(url: str) -> Engine:
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    _WRITERS[engine] = WriterQueue(SQLITE_BUSY_TIMEOUT_MS / 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -60,6 +105,8 @@ _PG_LOCK_SQLSTATES = {"55P03", "40P01", "40001"}  # lock not available, deadlock
 
 def is_lock_timeout(exc) -> bool:
     """True when a DBAPIError means "could not get the lock in time": worth a retry, not a bug."""
+    if isinstance(exc, WriteLockTimeout):
+        return True
     orig = getattr(exc, "orig", exc)
     sqlite_code = getattr(orig, "sqlite_errorcode", None)
     if sqlite_code is not None:

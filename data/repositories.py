@@ -60,6 +60,14 @@ class SqlAlchemyUsers:
     def by_username(self, username: str) -> User | None:
         return self.session.scalar(select(User).where(_lower(self.session, User.username, username) == username.lower()))
 
+    def by_usernames(self, usernames: set[str]) -> dict[str, User]:
+        """Users by lower-cased name, for a batch of names in one query."""
+        names = {u.lower() for u in usernames}
+        if not names:
+            return {}
+        column = _lower(self.session, User.username, "".join(names))
+        return {u.username.lower(): u for u in self.session.scalars(select(User).where(column.in_(names)))}
+
     def list(self) -> list[User]:
         return list(self.session.scalars(select(User).order_by(User.username)))
 
@@ -121,6 +129,11 @@ class SqlAlchemyLeads:
 
     def add(self, lead: Lead) -> None:
         self.session.add(lead)
+        self.session.flush()
+
+    def add_all(self, leads: list[Lead]) -> None:
+        """Insert leads and learn their ids; SQLAlchemy sends one INSERT ... RETURNING for the lot."""
+        self.session.add_all(leads)
         self.session.flush()
 
     def get(self, lead_id: int, scope: Scope) -> Lead | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from data.db import writer_queue
 from data.conversions import SqlAlchemyConversions
 from data.events import SqlAlchemyEvents, SqlAlchemyInbox
 from data.followups import SqlAlchemyFollowups
@@ -37,9 +38,16 @@ class SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self._session_factory, write=write, listeners=self._listeners)
 
     def __enter__(self) -> "SqlAlchemyUnitOfWork":
-        self.session = self._session_factory()
-        if self._write and self.session.get_bind().dialect.name == "sqlite":
-            self.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        self._queue = writer_queue(self._session_factory.kw["bind"]) if self._write else None
+        if self._queue is not None:
+            self._queue.acquire()  # this process's writers take turns (data.db.WriterQueue)
+        try:
+            self.session = self._session_factory()
+            if self._queue is not None:
+                self.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        except BaseException:
+            self._release()
+            raise
         self.users = SqlAlchemyUsers(self.session)
         self.leads = SqlAlchemyLeads(self.session)
         self.events = SqlAlchemyEvents(self.session)
@@ -54,7 +62,15 @@ class SqlAlchemyUnitOfWork:
         try:
             self.session.rollback()
         finally:
-            self.session.close()
+            try:
+                self.session.close()
+            finally:
+                self._release()
+
+    def _release(self) -> None:
+        if self._queue is not None:
+            self._queue, queue = None, self._queue
+            queue.release()
 
     def commit(self) -> None:
         wrote_events = self.session.info.pop("events_written", False)

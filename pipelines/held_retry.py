@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from data.db import is_lock_timeout
+from data.db import WriteLockTimeout, is_lock_timeout
 from services.clock import Clock
 from services.outbox import from_record
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 def is_transient(exc: BaseException) -> bool:
     """A store that could not answer (locked, connection gone) is not the event's fault: the pass is
     retried whole instead of holding an event that did nothing wrong."""
-    if isinstance(exc, (OperationalError, InterfaceError)):
+    if isinstance(exc, (OperationalError, InterfaceError, WriteLockTimeout)):
         return True
     return isinstance(exc, DBAPIError) and is_lock_timeout(exc)
 

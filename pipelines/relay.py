@@ -29,11 +29,22 @@ BACKOFF_BASE, BACKOFF_CAP = 1.0, 300.0
 
 
 class Consumer(Protocol):
+    """May also have `apply_batch(tx, events)`: the same effect as `apply` on each, set-based."""
+
     name: str
 
     def wants(self, event: CloudEvent) -> bool: ...
 
     def apply(self, tx, event: CloudEvent) -> None: ...
+
+
+def _apply_all(tx, consumer: Consumer, events: list[CloudEvent]) -> None:
+    apply_batch = getattr(consumer, "apply_batch", None)
+    if apply_batch is not None:
+        apply_batch(tx, events)
+        return
+    for event in events:
+        consumer.apply(tx, event)
 
 
 def backoff(attempt: int, rng: random.Random = random.Random()) -> float:
@@ -138,27 +149,34 @@ class Relay:
         return kept
 
     def _apply(self, tx, records: list, now: datetime, isolate: bool) -> list[tuple[str, str]]:
-        """Every wanted (event, consumer) of the batch, in log order; returns the (type, consumer) applied."""
-        work = [(r, e, c) for r in records for e in [from_record(r)] for c in self.consumers if c.wants(e)]
-        seen = tx.inbox.seen_many([(c.name, e.source, e.id) for _, e, c in work])
-        held = tx.held_events.held_subjects({c.name for _, _, c in work},
-                                            [r.subject for r, _, _ in work if r.subject is not None])
+        """Each consumer's wanted events of the batch, consumer by consumer, each in log order;
+        returns the (type, consumer) applied."""
+        events = [(r, from_record(r)) for r in records]
+        work = [(c, [(r, e) for r, e in events if c.wants(e)]) for c in self.consumers]
+        seen = tx.inbox.seen_many([(c.name, e.source, e.id) for c, items in work for _, e in items])
+        held = tx.held_events.held_subjects({c.name for c, _ in work},
+                                            [r.subject for r, _ in events if r.subject is not None])
         applied, inbox, holds = [], [], []
-        for record, event, consumer in work:
-            key = (consumer.name, event.source, event.id)
-            if key in seen:
-                self.telemetry.event_deduplicated(event.type, consumer.name)
-            elif record.subject is not None and (consumer.name, record.subject) in held:
-                holds.append(failure_row(consumer.name, record, now))  # keeps this consumer's order
-            elif isolate and (error := self._try_apply(tx, consumer, event)) is not None:
-                holds.append(failure_row(consumer.name, record, now, error, now + timedelta(seconds=backoff(1))))
-                if record.subject is not None:
-                    held.add((consumer.name, record.subject))
-            else:
-                if not isolate:
-                    consumer.apply(tx, event)
+        for consumer, items in work:
+            batch = []
+            for record, event in items:
+                key = (consumer.name, event.source, event.id)
+                if key in seen:
+                    self.telemetry.event_deduplicated(event.type, consumer.name)
+                    continue
+                if record.subject is not None and (consumer.name, record.subject) in held:
+                    holds.append(failure_row(consumer.name, record, now))  # keeps this consumer's order
+                    continue
+                if isolate and (error := self._try_apply(tx, consumer, event)) is not None:
+                    holds.append(failure_row(consumer.name, record, now, error, now + timedelta(seconds=backoff(1))))
+                    if record.subject is not None:
+                        held.add((consumer.name, record.subject))
+                    continue
+                batch.append(event)
                 inbox.append(key)
                 applied.append((event.type, consumer.name))
+            if batch and not isolate:
+                _apply_all(tx, consumer, batch)
         tx.inbox.record_many(inbox, now)
         tx.held_events.hold(holds)
         return applied

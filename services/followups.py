@@ -16,9 +16,9 @@ from services.clock import Clock, utc_now
 from services.followup_automation import FollowupAutomation, RunSummary, stored_holdout_share
 from services.followup_run import LeadRun, load_facts, run_due_followups
 from services.holiday_calendar import PublicHolidays
-from services.outbox import publish
+from services.outbox import publish, publish_many
 
-__all__ = ["FollowupAutomation", "RunSummary", "automation_from_settings", "run_due_followups", "plan_next_followup",
+__all__ = ["FollowupAutomation", "RunSummary", "automation_from_settings", "run_due_followups", "plan_next_followup", "register_leads",
            "pause_followups", "resume_followups", "send_now", "followup_timeline", "due_followups",
            "paused_followups", "run_followups_on_demand", "followups_board", "change_followups"]
 HOME_ZONE = ZoneInfo("Europe/Berlin")  # where "today" and "this week" of the due list are counted
@@ -72,6 +72,22 @@ def plan_next_followup(lead, policy: FollowupPolicy, calendar: HolidayCalendar, 
                 data={"lead_id": lead.id, "step": step.value, "due_at": due.isoformat()},
                 facts=(lead.id, step.value, due.isoformat()), time=now)
     return due
+
+
+def register_leads(tx, leads: list, policy: FollowupPolicy, calendar: HolidayCalendar) -> None:
+    """Insert new leads with their first step planned from their registration (a new lead is never
+    paused), and record each `followup.scheduled`: one insert for the leads, one for the events."""
+    for lead in leads:
+        lead.next_followup_at = planned_at(lead, lead.registered_at, policy, calendar)
+    tx.leads.add_all(leads)
+    items = []
+    for lead in leads:
+        step = next_step(lead.last_followup_step)
+        if lead.next_followup_at is not None and step in (Step.T3, Step.T7):
+            due = lead.next_followup_at.isoformat()
+            items.append((f"lead/{lead.id}", {"lead_id": lead.id, "step": step.value, "due_at": due},
+                          (lead.id, step.value, due), lead.registered_at))
+    publish_many(tx, "com.freshplan.followup.scheduled.v1", producer="followups", items=items)
 
 
 def _lead_in_scope(tx, actor: Actor, lead_id: int):

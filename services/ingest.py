@@ -11,7 +11,7 @@ from enum import Enum
 
 from sqlalchemy.exc import DBAPIError
 
-from data.db import is_lock_timeout
+from data.db import WriteLockTimeout, is_lock_timeout
 from domain.cloudevents import CloudEvent, InvalidEvent
 from domain.events import idempotency_key
 from services.clock import Clock, utc_now
@@ -57,9 +57,9 @@ def ingest_events(uow, events: list[CloudEvent], clock: Clock = utc_now,
             outcomes = _classify(events, tx.events.content_hashes(keys))
         if Outcome.CREATED in outcomes and Outcome.CONFLICT not in outcomes:
             outcomes = _write_new(uow, events, outcomes, clock())
-    except DBAPIError as exc:
+    except (DBAPIError, WriteLockTimeout) as exc:
         if is_lock_timeout(exc):
-            raise StoreBusy(str(exc.orig)) from exc
+            raise StoreBusy(str(getattr(exc, "orig", exc))) from exc
         raise
     return _counted(telemetry, events, _refused_if_conflict(outcomes))
 

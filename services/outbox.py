@@ -65,6 +65,17 @@ def lead_subject(lead_id: int | None) -> str | None:
     return None if lead_id is None else f"lead/{lead_id}"
 
 
+def publish_many(tx, type_: str, *, producer: str, items: list[tuple[str | None, dict, tuple, datetime]]) -> None:
+    """`publish` for a batch of (subject, data, facts, time) of one type, in one statement; repeats are skipped."""
+    rows = []
+    for subject, data, facts, time in items:
+        check_data(type_, data)
+        key = idempotency_key(type_, *facts)
+        rows.append(to_row(CloudEvent(id=key, source=SOURCE_PREFIX + producer, type=type_, time=time, data=data,
+                                      subject=subject, idempotencykey=key), time))
+    tx.events.add_many(rows)
+
+
 def publish(tx, type_: str, *, producer: str, subject: str | None, data: dict, facts: tuple, time: datetime) -> CloudEvent:
     """Record an event in the transaction `tx` is in. The id is the idempotency key of the business
     facts, so producing the same occurrence twice logs it once."""
@@ -76,4 +87,4 @@ def publish(tx, type_: str, *, producer: str, subject: str | None, data: dict, f
     return event
 
 
-__all__ = ["KEY", "publish", "lead_subject", "check_data", "event_type", "to_record", "to_row", "from_record", "content_hash"]
+__all__ = ["KEY", "publish", "publish_many", "lead_subject", "check_data", "event_type", "to_record", "to_row", "from_record", "content_hash"]

@@ -47,6 +47,7 @@ class NoTelemetry:
 
 NO_TELEMETRY = NoTelemetry()
 PENDING_STEPS = ("T3", "T7", "REMIND")
+CONSUMERS = ("lead-state", "conversion")  # the relay's consumers (pipelines/consumers): always reported, 0 or more
 
 
 def failure_class(reason: str) -> str:
@@ -74,3 +75,10 @@ def outbox_lag_seconds(uow, now: datetime) -> float:
         oldest = tx.session.scalar(select(EventRecord.recorded_at).where(EventRecord.delivered_at.is_(None))
                                    .order_by(EventRecord.delivered_at, EventRecord.seq).limit(1))
     return max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+
+
+def held_events_by_consumer(uow) -> dict[str, tuple[int, int]]:
+    """Per consumer: (parked, held in all) events it has not applied (one GROUP BY over pending rows)."""
+    with uow(write=False) as tx:
+        counts = tx.held_events.counts()
+    return {consumer: counts.get(consumer, (0, 0)) for consumer in (*CONSUMERS, *sorted(set(counts) - set(CONSUMERS)))}

@@ -18,7 +18,7 @@ from prometheus_client.core import GaugeMetricFamily
 
 from mailer.metrics import MailMetrics
 from services.clock import utc_now
-from services.telemetry import outbox_lag_seconds, pending_followups
+from services.telemetry import held_events_by_consumer, outbox_lag_seconds, pending_followups
 
 log = logging.getLogger(__name__)
 BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
@@ -127,6 +127,7 @@ class BacklogCollector:
     def collect(self):
         try:
             pending, lag = pending_followups(self.uow), outbox_lag_seconds(self.uow, self.clock())
+            held = held_events_by_consumer(self.uow)
         except Exception:  # noqa: BLE001 - a database hiccup must not fail the whole scrape
             log.warning("metrics: could not read the backlog", exc_info=True)
             return
@@ -137,6 +138,15 @@ class BacklogCollector:
         yield family
         yield GaugeMetricFamily("outbox_lag_seconds", "Age of the oldest event not yet delivered to the "
                                 "consumers (0: none waiting)", value=lag)
+        parked = GaugeMetricFamily("events_parked", "Events a consumer gave up on after every retry, waiting for "
+                                   "an admin on /admin/events, by consumer", labels=["consumer"])
+        waiting = GaugeMetricFamily("events_held", "Events a consumer has not applied yet: retrying, parked, or "
+                                    "waiting behind one of their subject, by consumer", labels=["consumer"])
+        for consumer, (n_parked, n_held) in held.items():
+            parked.add_metric([consumer], n_parked)
+            waiting.add_metric([consumer], n_held)
+        yield parked
+        yield waiting
 
 
 _PATTERN_ID = re.compile(r"\{[^{}]*\}")

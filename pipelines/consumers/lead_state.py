@@ -10,7 +10,7 @@ from data.models import Activity, Lead
 from domain.cloudevents import CloudEvent, parse_time
 from domain.followups import FollowupPolicy
 from domain.model import ActivityType, LeadStatus, Outcome
-from services.followups import FollowupAutomation, plan_next_followup
+from services.followups import FollowupAutomation, plan_next_followup, register_leads
 from services.holiday_calendar import PublicHolidays
 from services.outbox import SOURCE_PREFIX
 
@@ -32,19 +32,36 @@ class LeadStateConsumer:
         return event.type in (REGISTERED, SAMPLE, REPLIED) and not event.source.startswith(SOURCE_PREFIX)
 
     def apply(self, tx, event: CloudEvent) -> None:
-        {REGISTERED: self._registered, SAMPLE: self._sample, REPLIED: self._replied}[event.type](tx, event.data, event)
+        self.apply_batch(tx, [event])
 
-    def _registered(self, tx, d: dict, event: CloudEvent) -> None:
-        owner = tx.users.by_username(d["owner"]) if d.get("owner") else None
+    def apply_batch(self, tx, events: list[CloudEvent]) -> None:
+        """Runs of registrations are inserted set-based; other events one by one, in log order."""
+        run: list[CloudEvent] = []
+        for event in events:
+            if event.type == REGISTERED:
+                run.append(event)
+                continue
+            self._registered(tx, run)
+            run = []
+            {SAMPLE: self._sample, REPLIED: self._replied}[event.type](tx, event.data, event)
+        self._registered(tx, run)
+
+    def _registered(self, tx, events: list[CloudEvent]) -> None:
+        if not events:
+            return
+        owners = tx.users.by_usernames({e.data["owner"] for e in events if e.data.get("owner")})
+        register_leads(tx, [self._new_lead(e.data, owners) for e in events], self._policy, self._calendar)
+
+    @staticmethod
+    def _new_lead(d: dict, owners: dict) -> Lead:
+        owner = owners.get((d.get("owner") or "").lower())
         when = parse_time(d["registered_at"])
-        lead = Lead(company=d["company"], business_type=d["business_type"], email=d.get("email"),
+        return Lead(company=d["company"], business_type=d["business_type"], email=d.get("email"),
                     contact_name=d.get("contact_name"), city=d.get("city"), owner_id=owner.id if owner else None,
                     team_id=owner.team_id if owner else None, email_consent=bool(d.get("email_consent")),
                     phone=d.get("phone"), vat_id=d.get("vat_id"), score=d.get("score") or 0,
                     estimated_volume=d.get("estimated_volume"),
                     status=LeadStatus.REGISTERED.value, registered_at=when, updated_at=when)
-        tx.leads.add(lead)
-        plan_next_followup(lead, self._policy, self._calendar, when, tx)
 
     def _lead(self, tx, d: dict, event: CloudEvent) -> Lead | None:
         lead = tx.leads.find(d.get("lead_id"), d.get("email"))

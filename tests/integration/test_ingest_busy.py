@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
+from data.db import writer_queue
 from data.models import EventRecord
 from tests.conftest import make_settings, shutdown
 
@@ -34,6 +35,7 @@ def app(tmp_path):
         dbapi_connection.execute(f"PRAGMA busy_timeout={SHORT_BUSY_TIMEOUT_MS}")
 
     engine.dispose()  # pooled connections keep the old timeout
+    writer_queue(engine).timeout_s = SHORT_BUSY_TIMEOUT_MS / 1000  # this process's writers queue there first
     yield server
     shutdown(server)
 

@@ -82,7 +82,7 @@ def test_alert_rules_pass_promtool():
     check = subprocess.run([PROMTOOL, "check", "rules", str(ROOT / "grafana" / "alerts.yml")],
                            capture_output=True, text=True, timeout=30)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert "4 rules found" in check.stdout
+    assert "5 rules found" in check.stdout
 
 
 def test_no_address_name_or_id_appears_in_a_label(tmp_path):

@@ -146,7 +146,7 @@ def test_every_dashboard_panel_and_alert_rule_evaluates_on_a_live_prometheus(ser
         assert not empty, f"panels without data: {empty}"
         rules = prometheus.alert_rules()
         assert {r["name"] for r in rules} == {"FollowupErrorRateHigh", "OutboxLagHigh", "EmailCircuitBreakerOpen",
-                                              "FollowupRunsMissing"}
+                                              "FollowupRunsMissing", "EventsParked"}
         for rule in rules:
             answer = prometheus.query(rule["query"])
             assert answer["status"] == "success", (rule["name"], answer.get("error"))
