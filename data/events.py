@@ -36,9 +36,10 @@ class SqlAlchemyEvents:
         if not rows:
             return set()
         dialect = self.session.get_bind().dialect.name
-        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(EventRecord)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["source", "id"]).returning(EventRecord.source, EventRecord.id)
-        written = {(source, id_) for source, id_ in self.session.execute(stmt, rows)}
+        table = EventRecord.__table__  # Core, not the ORM's bulk path: no per-row primary key bookkeeping
+        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["source", "id"]).returning(table.c.source, table.c.id)
+        written = {(source, id_) for source, id_ in self.session.connection().execute(stmt, rows)}
         if written and not self.session.info.get("events_written"):
             self._notify_at_commit()
         self.session.info["events_written"] = self.session.info.get("events_written") or bool(written)
@@ -71,14 +72,15 @@ class SqlAlchemyEvents:
             stmt = stmt.where(EventRecord.time >= since)
         return list(self.session.scalars(stmt))
 
-    def claim_undelivered(self, limit: int) -> list[EventRecord]:
-        """The oldest undelivered events, waiting retries included (they hold back later events of
-        their subject). On PostgreSQL the rows stay locked until this transaction ends and other
-        relays skip them (FOR UPDATE SKIP LOCKED)."""
-        stmt = (select(EventRecord).where(EventRecord.delivered_at.is_(None)).order_by(EventRecord.seq).limit(limit))
+    def claim_undelivered(self, limit: int) -> list:
+        """The oldest undelivered events as plain rows (EventRecord's attributes, no ORM identity to
+        track). On PostgreSQL the rows stay locked until this transaction ends and other relays skip
+        them (FOR UPDATE SKIP LOCKED)."""
+        table = EventRecord.__table__
+        stmt = select(table).where(table.c.delivered_at.is_(None)).order_by(table.c.seq).limit(limit)
         if self.session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        return list(self.session.scalars(stmt))
+        return list(self.session.connection().execute(stmt))
 
     def by_seqs(self, seqs: list[int]) -> dict[int, EventRecord]:
         return {r.seq: r for r in self.session.scalars(select(EventRecord).where(EventRecord.seq.in_(seqs)))}
@@ -95,7 +97,8 @@ class SqlAlchemyEvents:
 
     def mark_delivered(self, seqs: list[int], now: datetime) -> None:
         if seqs:
-            self.session.execute(update(EventRecord).where(EventRecord.seq.in_(seqs)).values(delivered_at=now))
+            table = EventRecord.__table__  # Core: no ORM objects to synchronise
+            self.session.connection().execute(update(table).where(table.c.seq.in_(seqs)).values(delivered_at=now))
 
 
 class SqlAlchemyInbox:

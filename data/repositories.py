@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import Activity, AuthSession, Lead, Team, User
@@ -132,9 +132,15 @@ class SqlAlchemyLeads:
         self.session.flush()
 
     def add_all(self, leads: list[Lead]) -> None:
-        """Insert leads and learn their ids; SQLAlchemy sends one INSERT ... RETURNING for the lot."""
-        self.session.add_all(leads)
-        self.session.flush()
+        """Insert new leads in one INSERT ... RETURNING and set their ids. Core, not the ORM's flush: the
+        objects stay outside the session (a query finds the rows; changes to the objects are not saved)."""
+        table = Lead.__table__
+        rows = [{c.key: getattr(lead, c.key) for c in table.columns if c.key != "id"} for lead in leads]
+        for row in rows:
+            row["country"], row["timezone"] = row["country"] or "DE", row["timezone"] or "Europe/Berlin"
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        for lead, (lead_id,) in zip(leads, self.session.connection().execute(stmt, rows)):
+            lead.id = lead_id
 
     def get(self, lead_id: int, scope: Scope) -> Lead | None:
         return self.session.scalar(scoped_to(select(Lead).where(Lead.id == lead_id), scope))

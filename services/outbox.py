@@ -5,6 +5,7 @@ import hashlib
 import json
 from datetime import datetime
 
+import fastjsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
 from data.models import EventRecord
@@ -20,6 +21,16 @@ def _is_datetime(value) -> bool:
     return not isinstance(value, str) or parse_time(value) is not None
 
 
+def _fast_datetime(value) -> bool:
+    try:
+        return _is_datetime(value)
+    except InvalidEvent:
+        return False
+
+
+# Compiled once: the fast validator clears valid data in microseconds; only data it refuses goes to
+# jsonschema, which names the field (and has the last word, so both never disagree on what passes).
+_FAST = {e.type: fastjsonschema.compile(e.schema, formats={"date-time": _fast_datetime}) for e in EVENT_TYPES}
 _VALIDATORS = {e.type: Draft202012Validator(e.schema, format_checker=_formats) for e in EVENT_TYPES}
 
 
@@ -32,6 +43,11 @@ def event_type(type_: str) -> EventType:
 
 def check_data(type_: str, data: object) -> None:
     """Raise InvalidEvent naming the first field of `data` that breaks the type's schema."""
+    try:
+        _FAST[event_type(type_).type](data)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass
     error = next(iter(sorted(_VALIDATORS[event_type(type_).type].iter_errors(data), key=str)), None)
     if error is not None:
         where = "data" + "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
