@@ -44,23 +44,41 @@ def short_type(type_: str) -> str:
 
 def lead_id_of(event: LoggedEvent) -> int | None:
     """data.lead_id, else the number the subject ends with ('lead/42' or '42')."""
-    value = (event.data or {}).get("lead_id")
+    value = event.data.get("lead_id") if isinstance(event.data, dict) else None
     if value is None and event.subject:
         value = event.subject.rsplit("/", 1)[-1]
     try:
-        return int(value) if value is not None else None
+        number = int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+    return number if number is not None and 0 < number < 2 ** 63 else None  # a BIGINT, or no lead
 
 
 def fact_row(event: LoggedEvent, lead_id: int | None, lead: LeadFacts) -> tuple:
     """One row of the DuckDB `events` table (data/sql/schema.sql, FACT_COLUMNS order)."""
-    data, kind = event.data or {}, short_type(event.type)
+    data, kind = event.data if isinstance(event.data, dict) else {}, short_type(event.type)
     volume = data.get("volume", lead.estimated_volume) if kind == "customer.converted" else data.get("volume")
     return (event.seq, event.event_id, event.source, kind, naive_utc(event.time), lead_id, lead.owner_id,
             lead.team_id, lead.business_type, data.get("step"), _text(data.get("template_id", data.get("template"))),
             _number(data.get("template_version"), int), data.get("variant"), data.get("label"),
             _number(data.get("customer_id"), int), _number(data.get("revenue"), float), _number(volume, float))
+
+
+def safe_fact_row(event: LoggedEvent, lead_id: int | None, lead: LeadFacts) -> tuple:
+    """`fact_row`, or for an event whose data it cannot read, a row with what the envelope says (it
+    still counts by type and time): one odd event never stops the projection."""
+    try:
+        return clean_row(fact_row(event, lead_id, lead))
+    except Exception as exc:  # noqa: BLE001 - logged; the event is kept with its envelope
+        log.warning("analytics: event %s (seq %d) projected without its data: %s", event.event_id, event.seq, exc)
+        return clean_row((event.seq, event.event_id, event.source, short_type(event.type), naive_utc(event.time),
+                          *[None] * 12))
+
+
+def clean_row(row: tuple) -> tuple:
+    """Text that cannot be stored as UTF-8 (a lone surrogate in an old event) is stored with a "?" there."""
+    return tuple(v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) and not v.isascii() else v
+                 for v in row)
 
 
 def _text(value) -> str | None:
@@ -157,7 +175,7 @@ class AnalyticsProjection:
                 leads = lead_facts(tx.session, lead_ids) if lead_ids else {}
             if not events:
                 return 0, False
-            rows = [fact_row(e, lid, leads.get(lid, NO_LEAD)) for e in events for lid in [lead_id_of(e)]]
+            rows = [safe_fact_row(e, lid, leads.get(lid, NO_LEAD)) for e in events for lid in [lead_id_of(e)]]
             now = self.clock()
             new_position = settled_position(position, events, now - self.gap_grace)
             apply_batch(cur, rows, new_position, now)
