@@ -1,7 +1,8 @@
 """`python -m bench`: seed, serve, measure over HTTP, write bench/results.json and bench/results.md.
 
 Environment: BENCH_LEADS (demo leads to seed, default 100000), BENCH_EVENTS (events the log is topped
-up to after the demo seed, default 1000000), BENCH_N (timed requests per measurement, default 200).
+up to after the demo seed, default 1000000), BENCH_N (timed requests per measurement, default 200),
+BENCH_PIPELINE_EVENTS and BENCH_DATABASE_URL (the event pipeline's rows, see bench/pipeline.py).
 Any request that does not answer as expected stops the run with exit status 1 and writes no results.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bench.events_topup import catch_up, event_count, top_up
 from bench.followup_run import followup_rows
 from bench.live_cockpit import live_cockpit_rows
 from bench.machine import machine_info
+from bench.pipeline import pipeline_rows
 from bench.report import write_report
 from bench.scenarios import build_scenarios, leads_throughput, measure
 from bench.server import SALES, Served, bench_settings, busiest_lead, count_rows, start_app, stop_app
@@ -54,7 +56,7 @@ def run_scenarios(url: str, n: int, detail_lead: int, events: int) -> list[dict]
     return rows
 
 
-def bench(folder: Path, leads: int, n: int, events: int) -> tuple[list[dict], list[dict], dict]:
+def bench(folder: Path, leads: int, n: int, events: int, pipeline: int) -> tuple[list[dict], list[dict], dict]:
     say(f"seeding {leads:,} demo leads and starting the app in {folder} ...")
     server, seed_s, startup_s = start_app(bench_settings(folder, leads))
     rss_after_start = peak_rss_mib()
@@ -79,7 +81,8 @@ def bench(folder: Path, leads: int, n: int, events: int) -> tuple[list[dict], li
               value_row("activities in the database", data["activities"], "activities")]
     (folder / "followup-run").mkdir()  # the follow-up job on its own database, after the server stopped
     values += [value_row(r["name"], r["value"], r["unit"]) for r in followup_rows(folder / "followup-run", leads, say)]
-    return timed + analytics_timed + live_timed, values + topup + analytics_values + live_values, data
+    pipe_timed, pipe_values = pipeline_rows(folder / "pipeline", leads, pipeline, say)  # its own apps and databases
+    return timed + analytics_timed + live_timed + pipe_timed, values + topup + analytics_values + live_values + pipe_values, data
 
 
 def _top_up(server, events: int) -> tuple[int, list[dict]]:
@@ -98,10 +101,11 @@ def _top_up(server, events: int) -> tuple[int, list[dict]]:
 
 def main() -> int:
     leads, n, events = env_int("BENCH_LEADS", 100_000, 1), env_int("BENCH_N", 200, 1), env_int("BENCH_EVENTS", 1_000_000, 0)
+    pipeline = env_int("BENCH_PIPELINE_EVENTS", 10_000, 1)
     machine = machine_info()
     try:
         with tempfile.TemporaryDirectory(prefix="cockpit-bench-") as folder:
-            timed, values, data = bench(Path(folder), leads, n, events)
+            timed, values, data = bench(Path(folder), leads, n, events, pipeline)
     except BenchError as exc:
         say(f"bench FAILED, no results written: {exc}")
         return 1

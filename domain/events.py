@@ -20,11 +20,16 @@ def _obj(required: dict, optional: dict | None = None) -> dict:
     return {"type": "object", "properties": props, "required": sorted(required), "additionalProperties": True}
 
 
-ID = {"type": "integer", "minimum": 1}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}  # a BIGINT key
 TEXT = {"type": "string", "minLength": 1, "maxLength": 500}
 OPT_TEXT = {"type": ["string", "null"], "maxLength": 500}
-TIME = {"type": "string", "format": "date-time"}
+TIME = {"type": "string", "format": "date-time", "maxLength": 64}
 EMAIL = {"type": "string", "format": "email", "maxLength": 254}
+
+
+def _opt_text(max_length: int) -> dict:
+    """Optional text that lands in a column of this length (data/models.py): longer is refused at the edge."""
+    return {"type": ["string", "null"], "maxLength": max_length}
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,12 @@ LEAD = {"lead_id": ID}
 STEP = {"step": {"enum": STEPS}}
 EVENT_TYPES: tuple[EventType, ...] = (
     _t("lead.registered", "A lead was registered (in the cockpit or by another system).",
-       _obj({"company": TEXT, "business_type": {"enum": BUSINESS_TYPES}, "registered_at": TIME},
-            {"lead_id": ID, "email": EMAIL, "contact_name": OPT_TEXT, "city": OPT_TEXT, "owner": OPT_TEXT,
-             "external_id": OPT_TEXT, "email_consent": {"type": "boolean"}, "phone": OPT_TEXT,
-             "vat_id": {"type": ["string", "null"], "maxLength": 20},
+       _obj({"company": {**TEXT, "maxLength": 200}, "business_type": {"enum": BUSINESS_TYPES}, "registered_at": TIME},
+            {"lead_id": ID, "email": EMAIL, "contact_name": _opt_text(120), "city": _opt_text(80),
+             "owner": _opt_text(40), "external_id": OPT_TEXT, "email_consent": {"type": "boolean"},
+             "phone": _opt_text(40), "vat_id": _opt_text(20),
              "score": {"type": "integer", "minimum": 0, "maximum": 100},
-             "estimated_volume": {"type": ["integer", "null"], "minimum": 0}}), external=True),
+             "estimated_volume": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1}}), external=True),
     _t("lead.sample_delivered", "The sample box reached the lead; the follow-up clock starts.",
        _obj({"delivered_at": TIME}, {**LEAD, "external_id": OPT_TEXT, "email": EMAIL}), external=True),
     _t("lead.status_changed", "A lead moved from one status to another.",

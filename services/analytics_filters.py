@@ -12,6 +12,7 @@ from domain.roles import Actor, Role, Scope, scope_for
 PERIODS = {"7d": "Last 7 days", "30d": "Last 30 days", "90d": "Last 90 days", "365d": "Last 12 months",
            "month": "This month", "last_month": "Last month", "custom": "Date range"}
 DEFAULT_PERIOD = "90d"
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2200, 1, 1)  # the event times' range; past 9999-12-30 a window overflows
 FILTER_KEYS = ("period", "from", "to", "team", "user", "business_type", "step", "template")
 
 
@@ -76,7 +77,7 @@ def period_days(period: str, today: date, date_from: date | None, date_to: date 
 def _int(name: str, raw: str | None) -> int | None:
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:  # "²" is a digit to isdigit(), not to int()
         raise InvalidFilter(name, f"{raw!r} is not an id")
     return int(raw)
 
@@ -85,9 +86,12 @@ def _day(name: str, raw: str | None) -> date | None:
     if raw in (None, ""):
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise InvalidFilter(name, f"{raw!r} is not a date (YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidFilter(name, f"{raw!r} is not between {FIRST_DAY} and {LAST_DAY}")
+    return day
 
 
 def _choice(name: str, raw: str | None, allowed) -> str | None:

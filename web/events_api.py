@@ -6,17 +6,17 @@ import hmac
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
-from domain.cloudevents import InvalidEvent, parse_time
+from domain.cloudevents import InvalidEvent
 from pipelines.catalog import catalog_json
 from services.events_log import newest_events
-from services.ingest import Outcome, StoreBusy, check_external, ingest_events
-from web.cloudevents_http import UnsupportedFormat, parse_request
+from services.ingest import StoreBusy, check_external, ingest_events
+from web.cloudevents_http import UnsupportedFormat, log_query, parse_request
+from web.event_results import ingested, refused_batch, store_busy
 from web.identity import cockpit_services
 from web.metrics import app_telemetry
 from web.problem import problem
 
 bp = Blueprint("events_api", __name__)
-STATUS = {Outcome.CREATED: 202, Outcome.DUPLICATE: 200, Outcome.CONFLICT: 409}
 
 
 def _token_ok() -> bool:
@@ -36,38 +36,28 @@ def _authenticate():
 @bp.post("/api/events")
 def receive():
     try:
-        events, batch = parse_request(request.content_type, request.headers, request.get_data())
-        events = [check_external(e) for e in events]
+        received = parse_request(request.content_type, request.headers, request.get_data(), check=check_external)
     except UnsupportedFormat as exc:
         return problem(415, "Unsupported Media Type", str(exc))
     except InvalidEvent as exc:
         return problem(400, "Invalid event", exc.reason, attribute=exc.attribute)
+    if received.refused:  # a batch is atomic: one invalid item and none is stored
+        return refused_batch(received.items)
     try:
-        outcomes = ingest_events(cockpit_services().uow, events, clock=cockpit_services().clock, telemetry=app_telemetry())
-    except StoreBusy as exc:  # nothing was stored: the sender retries, as CloudEvents senders do on 503
-        busy = problem(503, "Service Unavailable", "The event store is busy; retry shortly.")
-        busy.headers["Retry-After"] = str(exc.retry_after)
-        return busy
-    results = [{"source": e.source, "id": e.id, "result": o.value} for e, o in zip(events, outcomes)]
-    if batch:
-        status = 409 if Outcome.CONFLICT in outcomes else 202 if Outcome.CREATED in outcomes else 200
-        return jsonify({"results": results}), status
-    if outcomes[0] == Outcome.CONFLICT:
-        return problem(409, "Conflict", "An event with this source and id was logged with other content.",
-                       source=events[0].source, id=events[0].id)
-    return jsonify(results[0]), STATUS[outcomes[0]]
+        outcomes = ingest_events(cockpit_services().uow, received.events, clock=cockpit_services().clock,
+                                 telemetry=app_telemetry())
+    except StoreBusy as exc:
+        return store_busy(exc.retry_after)
+    return ingested(received.events, outcomes, received.batch)
 
 
 @bp.get("/api/events")
 def log():
     try:
-        since = parse_time(request.args.get("since") or None)
-        limit = int(request.args.get("limit", "100"))
-    except (InvalidEvent, ValueError):
-        return problem(400, "Invalid query", "since must be RFC 3339 and limit a whole number")
-    if not 1 <= limit <= 1000:
-        return problem(400, "Invalid query", "limit must lie between 1 and 1000")
-    events = newest_events(cockpit_services().uow, request.args.get("type"), request.args.get("subject"), since, limit)
+        query = log_query(request.args)
+    except InvalidEvent as exc:
+        return problem(400, "Invalid query", exc.reason, parameter=exc.attribute)
+    events = newest_events(cockpit_services().uow, query.type, query.subject, query.since, query.limit)
     return jsonify([e.to_json() for e in events])
 
 
