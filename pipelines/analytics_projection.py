@@ -60,8 +60,8 @@ def fact_row(event: LoggedEvent, lead_id: int | None, lead: LeadFacts) -> tuple:
     volume = data.get("volume", lead.estimated_volume) if kind == "customer.converted" else data.get("volume")
     return (event.seq, event.event_id, event.source, kind, naive_utc(event.time), lead_id, lead.owner_id,
             lead.team_id, lead.business_type, data.get("step"), _text(data.get("template_id", data.get("template"))),
-            _number(data.get("template_version"), int), data.get("variant"), data.get("label"),
-            _number(data.get("customer_id"), int), _number(data.get("revenue"), float), _number(volume, float))
+            _number(data.get("template_version"), int, 2.0 ** 31), data.get("variant"), data.get("label"),
+            _number(data.get("customer_id"), int), _number(data.get("revenue"), float, 1e300), _number(volume, float, 1e300))
 
 
 def safe_fact_row(event: LoggedEvent, lead_id: int | None, lead: LeadFacts) -> tuple:
@@ -85,11 +85,14 @@ def _text(value) -> str | None:
     return None if value is None else str(value)
 
 
-def _number(value, kind):
+def _number(value, kind, bound: float = 2.0 ** 63):
+    """The value as `kind` when it fits its DuckDB column (INTEGER: bound 2^31, BIGINT 2^63, DOUBLE
+    finite); anything else is no value, so one odd field cannot make DuckDB refuse the whole batch."""
     try:
-        return None if value is None else kind(value)
-    except (TypeError, ValueError):
+        number = None if value is None else kind(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if number is None or abs(number) < bound else None
 
 
 def settled_position(position: int, events: list[LoggedEvent], older_than: datetime) -> int:
