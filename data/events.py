@@ -46,12 +46,17 @@ class SqlAlchemyEvents:
         return written
 
     def content_hashes(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
-        """The content hash of each (source, id) logged already, in one query."""
-        if not keys:
-            return {}
-        stmt = (select(EventRecord.source, EventRecord.id, EventRecord.content_hash)
-                .where(tuple_(EventRecord.source, EventRecord.id).in_(list(set(keys)))))
-        return {(source, id_): digest for source, id_, digest in self.session.execute(stmt)}
+        """The content hash of each (source, id) logged already: one indexed query per source (a batch
+        usually has one), cheaper to bind than a list of pairs."""
+        by_source: dict[str, set[str]] = {}
+        for source, id_ in keys:
+            by_source.setdefault(source, set()).add(id_)
+        found = {}
+        for source, ids in by_source.items():
+            stmt = (select(EventRecord.id, EventRecord.content_hash)
+                    .where(EventRecord.source == source, EventRecord.id.in_(list(ids))))
+            found.update({(source, id_): digest for id_, digest in self.session.execute(stmt)})
+        return found
 
     def _notify_at_commit(self) -> None:
         """PostgreSQL delivers a NOTIFY when (and only if) the transaction commits: listeners in every
@@ -71,6 +76,10 @@ class SqlAlchemyEvents:
         if since:
             stmt = stmt.where(EventRecord.time >= since)
         return list(self.session.scalars(stmt))
+
+    def any_undelivered(self) -> bool:
+        """A cheap look (index on delivered_at, seq) before asking for the write lock."""
+        return self.session.scalar(select(EventRecord.seq).where(EventRecord.delivered_at.is_(None)).limit(1)) is not None
 
     def claim_undelivered(self, limit: int) -> list:
         """The oldest undelivered events as plain rows (EventRecord's attributes, no ORM identity to

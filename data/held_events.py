@@ -50,6 +50,13 @@ class SqlAlchemyHeldEvents:
         if rows:
             self.session.execute(insert(HeldEvent), rows)
 
+    def any_due(self, now: datetime) -> bool:
+        """Whether any unparked row may be due: a cheap look before asking for the write lock."""
+        stmt = (select(HeldEvent.event_seq).where(_PENDING, HeldEvent.parked_at.is_(None),
+                                                  (HeldEvent.next_attempt_at.is_(None)) | (HeldEvent.next_attempt_at <= now))
+                .limit(1))
+        return self.session.scalar(stmt) is not None
+
     def due_heads(self, now: datetime, limit: int) -> list[HeldEvent]:
         """Rows to try now: not parked, due, and no earlier pending row of their consumer and subject."""
         earlier = aliased(HeldEvent)

@@ -26,6 +26,7 @@ from mailer.providers import OutcomeUnknown
 from mailer.routing import GuardedProvider, ProviderChain
 from mailer.store import MessageStore
 
+LINGER_SECONDS = 0.02
 log = logging.getLogger(__name__)
 BACKOFF_BASE, BACKOFF_FACTOR, BACKOFF_CAP, BACKOFF_JITTER = 2.0, 2.0, 600.0, 0.3
 # Longer than any provider call may take (their timeouts are 30 s): after it, `sending` means a crash.
@@ -95,7 +96,8 @@ class MailDispatcher:
                 log.exception("mail dispatch pass failed")
                 handled = 0
             if handled < self.batch:
-                self._wake.wait(self.poll_seconds)
+                if self._wake.wait(self.poll_seconds):
+                    self._stop.wait(LINGER_SECONDS)  # every commit wakes it: let a burst of them make one pass
                 self._wake.clear()
 
     # -- one pass --------------------------------------------------------------------------------

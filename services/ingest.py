@@ -52,11 +52,12 @@ def ingest_events(uow, events: list[CloudEvent], clock: Clock = utc_now,
     others answer NOT_STORED). One query finds the repeats, one statement inserts the rest.
     Raises StoreBusy when the write lock could not be had in time."""
     keys = [(e.source, e.id) for e in events]
+    digests = [content_hash(e) for e in events]
     try:
         with uow(write=False) as tx:
-            outcomes = _classify(events, tx.events.content_hashes(keys))
+            outcomes = _classify(keys, digests, tx.events.content_hashes(keys))
         if Outcome.CREATED in outcomes and Outcome.CONFLICT not in outcomes:
-            outcomes = _write_new(uow, events, outcomes, clock())
+            outcomes = _write_new(uow, events, digests, outcomes, clock())
     except (DBAPIError, WriteLockTimeout) as exc:
         if is_lock_timeout(exc):
             raise StoreBusy(str(getattr(exc, "orig", exc))) from exc
@@ -64,11 +65,10 @@ def ingest_events(uow, events: list[CloudEvent], clock: Clock = utc_now,
     return _counted(telemetry, events, _refused_if_conflict(outcomes))
 
 
-def _classify(events: list[CloudEvent], logged: dict) -> list[Outcome]:
+def _classify(keys: list[tuple[str, str]], digests: list[str], logged: dict) -> list[Outcome]:
     """CREATED for a new event, else DUPLICATE or CONFLICT against the log or an earlier item of the batch."""
     known, outcomes = dict(logged), []
-    for event in events:
-        key, digest = (event.source, event.id), content_hash(event)
+    for key, digest in zip(keys, digests):
         if key not in known:
             known[key] = digest
             outcomes.append(Outcome.CREATED)
@@ -90,14 +90,14 @@ def _counted(telemetry: Telemetry, events: list[CloudEvent], outcomes: list[Outc
     return outcomes
 
 
-def _write_new(uow, events: list[CloudEvent], outcomes: list[Outcome], now) -> list[Outcome]:
-    new = [e for e, o in zip(events, outcomes) if o == Outcome.CREATED]
+def _write_new(uow, events: list[CloudEvent], digests: list[str], outcomes: list[Outcome], now) -> list[Outcome]:
+    new = [(e, d) for e, d, o in zip(events, digests, outcomes) if o == Outcome.CREATED]
     with uow() as tx:
-        written = tx.events.add_many([to_row(e, now) for e in new])
+        written = tx.events.add_many([to_row(e, now, d) for e, d in new])
         if len(written) < len(new):
             # Another request logged some of them since the read: classify again against the log.
-            outcomes = _classify(events, tx.events.content_hashes([(e.source, e.id) for e in events
-                                                                   if (e.source, e.id) not in written]))
+            keys = [(e.source, e.id) for e in events]
+            outcomes = _classify(keys, digests, tx.events.content_hashes([k for k in keys if k not in written]))
             if Outcome.CONFLICT in outcomes:
                 return outcomes  # leaving without commit rolls the batch back
         tx.commit()

@@ -58,12 +58,12 @@ def content_hash(event: CloudEvent) -> str:
     return hashlib.sha256(json.dumps(event.to_json(), sort_keys=True, default=str).encode()).hexdigest()
 
 
-def to_row(event: CloudEvent, recorded_at: datetime) -> dict:
-    """The events table's columns of one event (for set-based inserts)."""
+def to_row(event: CloudEvent, recorded_at: datetime, digest: str | None = None) -> dict:
+    """The events table's columns of one event (for set-based inserts); `digest`: its content_hash, if known."""
     return {"id": event.id, "source": event.source, "type": event.type, "subject": event.subject,
             "time": event.time or recorded_at, "idempotency_key": event.idempotencykey,
             "datacontenttype": event.datacontenttype, "data": event.data, "extensions": event.extensions or None,
-            "content_hash": content_hash(event), "recorded_at": recorded_at, "attempts": 0}
+            "content_hash": digest or content_hash(event), "recorded_at": recorded_at, "attempts": 0}
 
 
 def to_record(event: CloudEvent, recorded_at: datetime) -> EventRecord:
