@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data.bulk import insert_many
 from data.models import EventRecord, InboxEntry
 
 EVENTS_CHANNEL = "cockpit_events"  # PostgreSQL NOTIFY channel: "events were committed" (pipelines/pg_notify)
@@ -35,11 +35,8 @@ class SqlAlchemyEvents:
         leaving out those logged already (the unique (source, id) decides, also against a racing writer)."""
         if not rows:
             return set()
-        dialect = self.session.get_bind().dialect.name
-        table = EventRecord.__table__  # Core, not the ORM's bulk path: no per-row primary key bookkeeping
-        stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["source", "id"]).returning(table.c.source, table.c.id)
-        written = {(source, id_) for source, id_ in self.session.connection().execute(stmt, rows)}
+        written = set(insert_many(self.session.connection(), EventRecord.__table__, rows,
+                                  skip_conflicts_on=("source", "id"), returning=("source", "id")))
         if written and not self.session.info.get("events_written"):
             self._notify_at_commit()
         self.session.info["events_written"] = self.session.info.get("events_written") or bool(written)
@@ -124,9 +121,8 @@ class SqlAlchemyInbox:
 
     def record_many(self, keys: list[tuple[str, str, str]], now: datetime) -> None:
         """One statement for a batch; a key recorded already fails the commit (as `record` does)."""
-        if keys:
-            self.session.execute(insert(InboxEntry), [{"consumer": c, "source": s, "event_id": i, "processed_at": now}
-                                                      for c, s, i in keys])
+        insert_many(self.session.connection(), InboxEntry.__table__,
+                    [{"consumer": c, "source": s, "event_id": i, "processed_at": now} for c, s, i in keys])
 
     def seen(self, consumer: str, source: str, event_id: str) -> bool:
         return self.session.get(InboxEntry, (consumer, source, event_id)) is not None

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session, aliased
 
+from data.bulk import insert_many
 from data.held_event_models import HeldEvent
 from data.models import EventRecord
 
@@ -47,8 +48,7 @@ class SqlAlchemyHeldEvents:
 
     def hold(self, rows: list[dict]) -> None:
         """Insert rows {consumer, event_seq, subject, attempts, next_attempt_at, last_error, error_detail, held_at}."""
-        if rows:
-            self.session.execute(insert(HeldEvent), rows)
+        insert_many(self.session.connection(), HeldEvent.__table__, rows)
 
     def any_due(self, now: datetime) -> bool:
         """Whether any unparked row may be due: a cheap look before asking for the write lock."""

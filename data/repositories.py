@@ -4,9 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, delete, func, insert, or_, select
+from sqlalchemy import Select, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from data.bulk import insert_many
 from data.models import Activity, AuthSession, Lead, Team, User
 from domain.roles import Scope
 
@@ -132,15 +133,30 @@ class SqlAlchemyLeads:
         self.session.flush()
 
     def add_all(self, leads: list[Lead]) -> None:
-        """Insert new leads in one INSERT ... RETURNING and set their ids. Core, not the ORM's flush: the
-        objects stay outside the session (a query finds the rows; changes to the objects are not saved)."""
+        """Insert new leads in one statement and set their ids. Core, not the ORM's flush: the objects
+        stay outside the session (a query finds the rows; changes to the objects are not saved)."""
+        if not leads:
+            return
         table = Lead.__table__
-        rows = [{c.key: getattr(lead, c.key) for c in table.columns if c.key != "id"} for lead in leads]
-        for row in rows:
+        ids = self._new_ids(len(leads))
+        rows = [{c.key: getattr(lead, c.key) for c in table.columns} for lead in leads]
+        for row, lead_id in zip(rows, ids or [None] * len(rows)):
             row["country"], row["timezone"] = row["country"] or "DE", row["timezone"] or "Europe/Berlin"
-        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        for lead, (lead_id,) in zip(leads, self.session.connection().execute(stmt, rows)):
+            row["id"] = lead_id
+        if ids is None:  # SQLite hands out the ids as it inserts, in the rows' order
+            rows = [{k: v for k, v in row.items() if k != "id"} for row in rows]
+            ids = [r[0] for r in insert_many(self.session.connection(), table, rows, returning=("id",))]
+        else:
+            insert_many(self.session.connection(), table, rows)
+        for lead, lead_id in zip(leads, ids):
             lead.id = lead_id
+
+    def _new_ids(self, n: int) -> list[int] | None:
+        """PostgreSQL: n ids from the table's sequence, so the insert needs no RETURNING order."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return None
+        return list(self.session.scalars(text("SELECT nextval(pg_get_serial_sequence('leads', 'id')) "
+                                              "FROM generate_series(1, :n)"), {"n": n}))
 
     def get(self, lead_id: int, scope: Scope) -> Lead | None:
         return self.session.scalar(scoped_to(select(Lead).where(Lead.id == lead_id), scope))

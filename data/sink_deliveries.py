@@ -4,9 +4,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from data.bulk import insert_many
 from data.models import EventRecord
 from data.sink_models import SinkDelivery
 
@@ -29,8 +30,7 @@ class SqlAlchemySinkDeliveries:
                                                                  .where(SinkDelivery.event_seq.in_(seqs)))}
         rows = [{"sink": name, "event_seq": seq, "attempts": 0} for seq in seqs for name in sinks
                 if (name, seq) not in queued]
-        if rows:
-            self.session.execute(insert(SinkDelivery), rows)
+        insert_many(self.session.connection(), SinkDelivery.__table__, rows)
 
     def claim_pending(self, sink: str, limit: int) -> list[tuple[SinkDelivery, EventRecord]]:
         """The oldest pending rows of a sink with their events, waiting retries included (they hold back

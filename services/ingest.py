@@ -15,7 +15,7 @@ from data.db import WriteLockTimeout, is_lock_timeout
 from domain.cloudevents import CloudEvent, InvalidEvent
 from domain.events import idempotency_key
 from services.clock import Clock, utc_now
-from services.outbox import check_data, content_hash, event_type, to_row
+from services.outbox import SOURCE_PREFIX, check_data, content_hash, event_type, to_row
 from services.telemetry import NO_TELEMETRY, Telemetry
 
 RETRY_AFTER_SECONDS = 1
@@ -38,6 +38,10 @@ def check_external(event: CloudEvent) -> CloudEvent:
     etype = event_type(event.type)
     if not etype.external:
         raise InvalidEvent("type", f"{event.type} is produced by the cockpit itself, not accepted from other systems")
+    if event.source.startswith(SOURCE_PREFIX):
+        # The consumers skip the cockpit's own events (their change was made when they were logged):
+        # a sender using this source would be logged and never applied.
+        raise InvalidEvent("source", f"{SOURCE_PREFIX}... names the cockpit's own modules; use your system's source")
     check_data(event.type, event.data)
     if not event.idempotencykey:
         # The sender gave no key: (source, id) is its identity of the occurrence, so derive it from that.

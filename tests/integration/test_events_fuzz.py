@@ -144,6 +144,7 @@ HOSTILE = {  # what: (body, headers, the attribute the 400 names)
     "estimated_volume beyond INTEGER": (*structured(registered(estimated_volume=2**31)), "data.estimated_volume"),
     "lead_id beyond BIGINT": (*structured(SAMPLE_AT, data={**SAMPLE_AT["data"], "lead_id": 2**64}), "data.lead_id"),
     "idempotencykey longer than its column": (*structured(registered(), idempotencykey="k" * 201), "idempotencykey"),
+    "the cockpit's own source": (*structured(registered(), source="/followup-cockpit/leads"), "source"),
 }
 
 
