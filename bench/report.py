@@ -113,5 +113,9 @@ def write_report(folder: Path, timed: Sequence[dict], values: Sequence[dict], ma
     """Write results.json and results.md into `folder`; returns their paths."""
     json_path, md_path = Path(folder) / "results.json", Path(folder) / "results.md"
     _write_atomic(json_path, json.dumps(json_rows(timed, values), indent=2, ensure_ascii=False) + "\n")
-    _write_atomic(md_path, render_markdown(timed, values, machine, data))
+    # Profiles are written by people (py-spy, before and after a change): kept in their own file and
+    # carried into every report, so a new run never drops them.
+    profiles = Path(folder) / "profiles.md"
+    notes = "\n" + profiles.read_text(encoding="utf-8") if profiles.exists() else ""
+    _write_atomic(md_path, render_markdown(timed, values, machine, data) + notes)
     return json_path, md_path
