@@ -34,10 +34,10 @@ class LeadFacts:
 
 def events_after(session: Session, seq: int, limit: int) -> list[LoggedEvent]:
     """The next `limit` events of the log with a seq above `seq`, oldest first (primary key order)."""
-    stmt = (select(EventRecord.seq, EventRecord.id, EventRecord.source, EventRecord.type, EventRecord.subject,
-                   EventRecord.time, EventRecord.data, EventRecord.recorded_at)
-            .where(EventRecord.seq > seq).order_by(EventRecord.seq).limit(limit))
-    return [LoggedEvent(*row) for row in session.execute(stmt)]
+    t = EventRecord.__table__  # Core: rows straight from the cursor, no ORM loading per row
+    stmt = (select(t.c.seq, t.c.id, t.c.source, t.c.type, t.c.subject, t.c.time, t.c.data, t.c.recorded_at)
+            .where(t.c.seq > seq).order_by(t.c.seq).limit(limit))
+    return [LoggedEvent(*row) for row in session.connection().execute(stmt)]
 
 
 def lead_facts(session: Session, lead_ids: set[int]) -> dict[int, LeadFacts]:

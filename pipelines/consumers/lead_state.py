@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from data.models import Activity, Lead
+from data.repositories import new_lead
 from domain.cloudevents import CloudEvent, parse_time
 from domain.followups import FollowupPolicy
 from domain.model import ActivityType, LeadStatus, Outcome
@@ -53,15 +54,15 @@ class LeadStateConsumer:
         register_leads(tx, [self._new_lead(e.data, owners) for e in events], self._policy, self._calendar)
 
     @staticmethod
-    def _new_lead(d: dict, owners: dict) -> Lead:
+    def _new_lead(d: dict, owners: dict):
         owner = owners.get((d.get("owner") or "").lower())
         when = parse_time(d["registered_at"])
-        return Lead(company=d["company"], business_type=d["business_type"], email=d.get("email"),
-                    contact_name=d.get("contact_name"), city=d.get("city"), owner_id=owner.id if owner else None,
-                    team_id=owner.team_id if owner else None, email_consent=bool(d.get("email_consent")),
-                    phone=d.get("phone"), vat_id=d.get("vat_id"), score=d.get("score") or 0,
-                    estimated_volume=d.get("estimated_volume"),
-                    status=LeadStatus.REGISTERED.value, registered_at=when, updated_at=when)
+        return new_lead(company=d["company"], business_type=d["business_type"], email=d.get("email"),
+                        contact_name=d.get("contact_name"), city=d.get("city"), owner_id=owner.id if owner else None,
+                        team_id=owner.team_id if owner else None, email_consent=bool(d.get("email_consent")),
+                        phone=d.get("phone"), vat_id=d.get("vat_id"), score=d.get("score") or 0,
+                        estimated_volume=d.get("estimated_volume"),
+                        status=LeadStatus.REGISTERED.value, registered_at=when, updated_at=when)
 
     def _lead(self, tx, d: dict, event: CloudEvent) -> Lead | None:
         lead = tx.leads.find(d.get("lead_id"), d.get("email"))
