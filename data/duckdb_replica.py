@@ -20,6 +20,7 @@ SQL_DIR = Path(__file__).resolve().parent / "sql"
 POSITION_NAME = "oltp_events"
 FACT_COLUMNS = ("seq", "event_id", "source", "type", "time", "lead_id", "user_id", "team_id", "business_type",
                 "step", "template_id", "template_version", "variant", "label", "customer_id", "revenue", "volume")
+LINK_COLUMNS = ("registered_source", "registered_id", "lead_id", "user_id", "team_id", "business_type")
 TABLES = ("events", "projection_position", "daily_counts")
 
 
@@ -52,14 +53,19 @@ def read_position(cur: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int, now: datetime) -> None:
-    """Append `rows` (FACT_COLUMNS order), refresh the aggregates of their days, store `position`: one transaction."""
-    frame = pd.DataFrame(rows, columns=list(FACT_COLUMNS), dtype=object) if rows else None
+def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int, now: datetime,
+                links: list[tuple] = ()) -> None:
+    """Append `rows` (FACT_COLUMNS order), link registrations to their leads (`links`, LINK_COLUMNS
+    order), refresh the aggregates of the days touched, store `position`: one transaction."""
+    frames = {"batch": pd.DataFrame(rows, columns=list(FACT_COLUMNS), dtype=object),
+              "links": pd.DataFrame(list(links), columns=list(LINK_COLUMNS), dtype=object)}
     cur.begin()
     try:
-        if frame is not None:
-            cur.register("batch", frame)
-            for name in ("projection_insert_events", "projection_delete_days", "projection_insert_days"):
+        for name, frame in frames.items():
+            cur.register(name, frame)
+        if rows or links:
+            for name in ("projection_insert_events", "projection_link_registrations", "projection_touched_days",
+                         "projection_delete_days", "projection_insert_days"):
                 cur.execute(sql_text(name))
         cur.execute(sql_text("projection_save_position"), [POSITION_NAME, position, naive_utc(now)])
         cur.commit()
@@ -67,8 +73,8 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
         cur.rollback()
         raise
     finally:
-        if frame is not None:
-            cur.unregister("batch")
+        for name in frames:
+            cur.unregister(name)
 
 
 def naive_utc(value: datetime) -> datetime:

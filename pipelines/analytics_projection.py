@@ -34,6 +34,7 @@ from services.clock import Clock, utc_now
 log = logging.getLogger(__name__)
 VERSION_SUFFIX = re.compile(r"\.v\d+$")
 NO_LEAD = LeadFacts(None, None, None, None)
+CREATED = PREFIX + "lead.created.v1"  # links a registration from another system to its lead; not a fact itself
 MAX_LINGER_S = 0.05  # the most a wake-up waits: event-to-screen stays well under 100 ms of it
 
 
@@ -64,6 +65,17 @@ def fact_row(event: LoggedEvent, lead_id: int | None, lead: LeadFacts) -> tuple:
             lead.team_id, lead.business_type, data.get("step"), _text(data.get("template_id", data.get("template"))),
             _number(data.get("template_version"), int, 2.0 ** 31), data.get("variant"), data.get("label"),
             _number(data.get("customer_id"), int), _number(data.get("revenue"), float, 1e300), _number(volume, float, 1e300))
+
+
+def link_row(event: LoggedEvent, lead: LeadFacts) -> tuple | None:
+    """A lead.created as a `links` row (data/duckdb_replica.py LINK_COLUMNS): the registration it names
+    gets this lead's facts. None for one that names no registration."""
+    data = event.data if isinstance(event.data, dict) else {}
+    lead_id = lead_id_of(event)
+    if lead_id is None or not data.get("registered_source") or not data.get("registered_id"):
+        return None
+    return clean_row((str(data["registered_source"]), str(data["registered_id"]), lead_id, lead.owner_id,
+                      lead.team_id, lead.business_type))
 
 
 def safe_fact_row(event: LoggedEvent, lead_id: int | None, lead: LeadFacts) -> tuple:
@@ -187,13 +199,16 @@ class AnalyticsProjection:
                 leads = lead_facts(tx.session, lead_ids) if lead_ids else {}
             if not events:
                 return 0, False
-            rows = [safe_fact_row(e, lid, leads.get(lid, NO_LEAD)) for e in events for lid in [lead_id_of(e)]]
+            facts = [e for e in events if e.type != CREATED]
+            rows = [safe_fact_row(e, lid, leads.get(lid, NO_LEAD)) for e in facts for lid in [lead_id_of(e)]]
+            links = [link_row(e, leads.get(lead_id_of(e), NO_LEAD)) for e in events if e.type == CREATED]
             now = self.clock()
             new_position = settled_position(position, events, now - self.gap_grace)
-            apply_batch(cur, rows, new_position, now)
+            apply_batch(cur, rows, new_position, now, [link for link in links if link is not None])
         finally:
             cur.close()
-        self.broadcaster.publish(Touched(frozenset((r[7], r[6]) for r in rows if r[5] is not None), events[-1].seq))
+        touched = {(r[7], r[6]) for r in rows if r[5] is not None} | {(l[4], l[3]) for l in links if l is not None}
+        self.broadcaster.publish(Touched(frozenset(touched), events[-1].seq))
         return len(events), new_position > position
 
 

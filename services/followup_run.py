@@ -170,11 +170,13 @@ class LeadRun:
         self.tx.leads.add_activity(Activity(lead_id=lead.id, type=ActivityType.FOLLOW_UP.value, user_id=None,
                                             occurred_at=self.now,
                                             details={"step": step.value, "template": TEMPLATE_KIND[step],
+                                                     "template_version": content.template_version,
                                                      "variant": content.variant, "key": record.key}))
         self._advance(lead, step, bt, quiet=True)
         self._event("sent", lead, {"lead_id": lead.id, "step": step.value, "sent_at": self.now.isoformat(),
-                                   "template": TEMPLATE_KIND[step], "variant": content.variant,
-                                   "message_id": record.key, "next_due_at": lead.next_followup_at.isoformat()},
+                                   "template": TEMPLATE_KIND[step], "template_version": content.template_version,
+                                   "variant": content.variant, "message_id": record.key,
+                                   "next_due_at": lead.next_followup_at.isoformat()},
                     (record.key,))
         return step.value, "sent"
 

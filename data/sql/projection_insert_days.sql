@@ -1,8 +1,8 @@
--- projection_insert_days: recompute the daily aggregates of the days the registered `batch` touches,
+-- projection_insert_days: recompute the daily aggregates of the days the batch touches (`touched_days`),
 -- straight from `events`, so daily_counts always equals a GROUP BY of events (idempotent).
 INSERT INTO daily_counts
 SELECT day, type, user_id, team_id, business_type, step, template_id, template_version, variant, label,
        COUNT(*) AS n, COUNT(DISTINCT lead_id) AS leads, SUM(revenue) AS revenue, SUM(volume) AS volume
 FROM events
-WHERE day IN (SELECT DISTINCT CAST(time AS DATE) FROM batch)
+WHERE day IN (SELECT day FROM touched_days)
 GROUP BY day, type, user_id, team_id, business_type, step, template_id, template_version, variant, label

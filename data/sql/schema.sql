@@ -4,7 +4,9 @@
 -- Statements are separated by ";" at the end of a line; data/duckdb_schema.py runs them in order.
 
 -- One row per consumed event of the OLTP log (table `events`), enriched with the lead's facts as
--- they were when the projection read the event. Rows are never updated; a rebuild recreates them.
+-- they were when the projection read the event. Rows are updated only to link a registration from
+-- another system to the lead the cockpit created for it (projection_link_registrations); a rebuild
+-- recreates them.
 CREATE TABLE IF NOT EXISTS events (
     seq              BIGINT PRIMARY KEY,  -- the OLTP log's sequence number (events.seq): unique, the dedupe key
     event_id         VARCHAR NOT NULL,    -- CloudEvents id

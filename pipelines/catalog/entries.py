@@ -9,6 +9,7 @@ EXTERNAL = "external systems via POST /api/events"
 # Consumers by family; the names are those recorded in the inbox.
 PRODUCERS = {
     "lead.registered": ["services.leads", EXTERNAL], "lead.sample_delivered": ["services.leads", EXTERNAL],
+    "lead.created": ["lead-state (for each lead.registered from another system)"],
     "lead.status_changed": ["services.leads", "services.followups", "services.conversions"],
     "followup.scheduled": ["services.followups"], "followup.sent": ["services.followups"],
     "followup.skipped": ["services.followups"], "followup.failed": ["services.followups"],

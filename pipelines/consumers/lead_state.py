@@ -13,12 +13,13 @@ from domain.followups import FollowupPolicy
 from domain.model import ActivityType, LeadStatus, Outcome
 from services.followups import FollowupAutomation, plan_next_followup, register_leads
 from services.holiday_calendar import PublicHolidays
-from services.outbox import SOURCE_PREFIX
+from services.outbox import SOURCE_PREFIX, publish_many
 
 log = logging.getLogger(__name__)
 REGISTERED = "com.freshplan.lead.registered.v1"
 SAMPLE = "com.freshplan.lead.sample_delivered.v1"
 REPLIED = "com.freshplan.followup.replied.v1"
+CREATED = "com.freshplan.lead.created.v1"
 
 
 class LeadStateConsumer:
@@ -51,7 +52,12 @@ class LeadStateConsumer:
         if not events:
             return
         owners = tx.users.by_usernames({e.data["owner"] for e in events if e.data.get("owner")})
-        register_leads(tx, [self._new_lead(e.data, owners) for e in events], self._policy, self._calendar)
+        leads = [self._new_lead(e.data, owners) for e in events]
+        register_leads(tx, leads, self._policy, self._calendar)
+        # The registration was logged before its lead existed: name it, so analytics can attribute it.
+        publish_many(tx, CREATED, producer="lead-state", items=[
+            (f"lead/{lead.id}", {"lead_id": lead.id, "registered_source": e.source, "registered_id": e.id},
+             (e.source, e.id), lead.registered_at) for e, lead in zip(events, leads)])
 
     @staticmethod
     def _new_lead(d: dict, owners: dict):

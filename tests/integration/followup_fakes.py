@@ -23,7 +23,7 @@ class FakeRenderer:
         missing = {"company", "contact_name", "unsubscribe_url"} - set(variables)
         assert not missing, missing
         return RenderedMail(subject=f"{kind} {variables['company']}", html="<p>x</p>", text=str(variables),
-                            variant="A")
+                            template_id=7, template_version=3, variant="A")
 
 
 def fake_queue(tx, request: MailRequest, key: str, now: datetime) -> QueueOutcome:

@@ -114,6 +114,8 @@ def test_due_steps_are_queued_once_and_a_rerun_sends_nothing_more(uow, auto, peo
     assert count(uow, FollowupStepRecord, FollowupStepRecord.status == "sent") == 5
     assert count(uow, Activity, Activity.type == "FOLLOW_UP") == 5
     assert [e["step"] for e in events(uow, "followup.sent")] == ["T3"] * 5
+    assert {(e["template"], e["template_version"], e["variant"]) for e in events(uow, "followup.sent")} == {
+        ("SAMPLE_REQUEST", 3, "A")}, "every send records the template, its version and its variant"
     processed = events(uow, "followup.processed")
     assert [p["sent"] for p in processed] == [0, 5, 0] and processed[1]["by_step"] == {"T3": {"sent": 5}}
     lead = lead_of(uow, ids[0])
