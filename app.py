@@ -49,11 +49,13 @@ from services.followups import automation_from_settings
 from services.mail_events import PublishedMailOutcomes
 from services.clock import utc_now
 from services.templates import ensure_seed_templates
+from services.tracking import Tracking
 from services.conversion_rules import ensure_default_rules
 from services.demo_history import publish_demo_history
 from web import auth as auth_routes
 from web import events_api
 from web import parked_api
+from web import tracking as tracking_routes
 from web import inbound_mail, mail_webhooks
 from web import unsubscribe as unsubscribe_routes
 from web import health as health_routes
@@ -89,6 +91,7 @@ def create_app(settings: Settings) -> Flask:
     server.register_blueprint(health_routes.bp)
     server.register_blueprint(events_api.bp)
     server.register_blueprint(parked_api.bp)
+    server.register_blueprint(tracking_routes.bp)  # GET only: no CSRF question
     server.register_blueprint(unsubscribe_routes.bp)
     server.register_blueprint(mail_webhooks.bp)
     server.register_blueprint(inbound_mail.bp)
@@ -134,8 +137,9 @@ def create_app(settings: Settings) -> Flask:
     if settings.scheduler_enabled:
         server.extensions["scheduler"] = start_scheduler(deps, followups)
     if settings.demo and settings.demo_simulator:  # new leads, samples and replies keep the demo moving
-        server.extensions["demo_simulator"] = DemoSimulator(uow, settings.demo_seed, settings.demo_simulator_interval_s,
-                                                            deps.clock).start()
+        server.extensions["demo_simulator"] = DemoSimulator(
+            uow, settings.demo_seed, settings.demo_simulator_interval_s, deps.clock,
+            tracking=Tracking(settings.tracking_enabled, settings.secret_key)).start()
     return server
 
 

@@ -57,6 +57,7 @@ class Settings:
     mail_rate_per_hour: int = 240
     mail_max_attempts: int = 8
     public_base_url: str = "http://127.0.0.1:8050"
+    tracking_enabled: bool = True  # open pixel and signed click links in sent mail (TRACKING_ENABLED=0: off)
     # External event sinks (pipelines/sinks); parsed by _sink_values. An empty URL turns a sink off.
     webhook_url: str = ""
     webhook_secret: str = ""
@@ -132,6 +133,7 @@ def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[s
         "scheduler_enabled": parse_bool("SCHEDULER_ENABLED", env.get("SCHEDULER_ENABLED", "0")),
         "relay_enabled": parse_bool("RELAY_ENABLED", env.get("RELAY_ENABLED", "1")),
         "cookie_secure": parse_bool("SESSION_COOKIE_SECURE", env.get("SESSION_COOKIE_SECURE", "0")),
+        "tracking_enabled": parse_bool("TRACKING_ENABLED", env.get("TRACKING_ENABLED", "1")),
         "mail_dir": Path(env.get("MAIL_DIR") or var_dir / "mail"),
         **mail_values(env),
         **sink_values(env),
@@ -148,6 +150,9 @@ def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[s
     if unknown:
         raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
     values.update(overrides)
+    if not values["public_base_url"]:  # links in mail point where this server listens unless told otherwise
+        host = "127.0.0.1" if values["host"] in ("0.0.0.0", "::", "") else values["host"]
+        values["public_base_url"] = f"http://{host}:{values['port']}"
     if "secret_key" not in values:
         values["secret_key"] = _secret_key(var_dir, env.get("SECRET_KEY"))
     settings = Settings(**values)  # type: ignore[arg-type]

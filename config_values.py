@@ -67,7 +67,8 @@ def mail_values(env: Mapping[str, str]) -> dict[str, object]:
         "mail_rate_per_minute": parse_int("MAIL_RATE_PER_MINUTE", env.get("MAIL_RATE_PER_MINUTE", "60"), 1, 100_000),
         "mail_rate_per_hour": parse_int("MAIL_RATE_PER_HOUR", env.get("MAIL_RATE_PER_HOUR", "240"), 1, 1_000_000),
         "mail_max_attempts": parse_int("MAIL_MAX_ATTEMPTS", env.get("MAIL_MAX_ATTEMPTS", "8"), 1, 100),
-        "public_base_url": (env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8050").rstrip("/"),
+        # Empty: derived from HOST and PORT once those are known (config.load_settings).
+        "public_base_url": (env.get("PUBLIC_URL") or env.get("PUBLIC_BASE_URL") or "").strip().rstrip("/"),
     }
 
 

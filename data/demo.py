@@ -19,11 +19,13 @@ from data.models import Activity, ConversionRule, Customer, EmailTemplate, Lead,
 from domain.model import ActivityType as A
 from domain.model import FollowUpStep, LeadStatus, Outcome
 from domain.roles import Role
+from domain.stats import DEFAULT_HOLDOUT_SHARE, in_holdout
 
 DEMO_PASSWORD = "demo"
 DEMO_ACCOUNTS = ("admin", "manager", "sales", "sales2", "analyst", "viewer")
 DEMO_EMAIL_DOMAIN = "demo.freshplan.example"
 HISTORY_DAYS = 90
+HELD_OUT_YES_RATE = 0.025  # of held-out leads: against ~14% positive replies with the automation
 REPLY_RATE = 0.36  # of leads with consent; some replies still lie ahead, so ~25-30% have replied
 CONVERT_RATE = 0.55  # of positive repliers
 UTC = timezone.utc
@@ -140,8 +142,10 @@ def _story(rng: random.Random, i: int, owner: User, team: str, now: datetime) ->
     clock = _sample(story, rng)
     if rng.random() < 0.25:
         story.add(A.NOTE, lead.registered_at + timedelta(minutes=rng.randint(5, 600)), text=rng.choice(V.NOTES))
-    if lead.email_consent:
+    if lead.email_consent and not in_holdout(i + 1, DEFAULT_HOLDOUT_SHARE):  # ids are 1.. in a fresh database
         _sequence(story, rng, clock, reply_step, outcome)
+    elif lead.email_consent:
+        _held_out(story, rng, clock)
     else:
         _manual_only(story, rng, clock)
     lead.updated_at = max([lead.registered_at] + [a["occurred_at"] for a in story.acts])
@@ -253,6 +257,17 @@ def _silent_after_t7(s: _Story, rng: random.Random, t7: datetime) -> None:
     if s.add(A.TASK, task_at, human=False, step="T7", title="Nach T+7 anrufen", assignee_id=s.lead.owner_id) \
             and rng.random() < 0.5:
         s.add(A.CALL, _plan(task_at, s.tz, 1, rng, 8, 540), note=rng.choice(V.CALL_NOTES))
+
+
+def _held_out(s: _Story, rng: random.Random, clock: datetime) -> None:
+    """The ROI page's holdout group gets no automated mail (the follow-up run skips it too): the owner
+    phones, and a few say yes anyway, so the lift against it is what the automation adds."""
+    _manual_only(s, rng, clock)
+    if rng.random() < HELD_OUT_YES_RATE:
+        at = _plan(clock, s.tz, rng.randint(3, 9), rng, 8, 540)
+        if s.add(A.REPLY, at, human=False, outcome=Outcome.POSITIVE.value, step=None,
+                 text=rng.choice(V.REPLY_TEXTS[Outcome.POSITIVE.value])):
+            _positive(s, rng, at)
 
 
 def _manual_only(s: _Story, rng: random.Random, clock: datetime) -> None:

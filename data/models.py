@@ -72,6 +72,8 @@ class Lead(Base):
     last_followup_step: Mapped[str | None] = mapped_column(String(4))
     next_followup_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+    # The id another system gave it at registration (data.external_id): its later events may name it so (0010).
+    external_id: Mapped[str | None] = mapped_column(String(200), index=True)
     __table_args__ = (
         Index("ix_leads_team_status", "team_id", "status"),
         Index("ix_leads_registered_at", "registered_at"),

@@ -9,7 +9,7 @@ from sqlalchemy import Select, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from data.bulk import insert_many
-from data.models import Activity, AuthSession, Lead, Team, User
+from data.models import Activity, AuthSession, Customer, Lead, Team, User
 from domain.roles import Scope
 
 # Sort keys a caller may ask for, mapped to columns: never format a caller's string into SQL.
@@ -172,10 +172,15 @@ class SqlAlchemyLeads:
     def get(self, lead_id: int, scope: Scope) -> Lead | None:
         return self.session.scalar(scoped_to(select(Lead).where(Lead.id == lead_id), scope))
 
-    def find(self, lead_id: int | None = None, email: str | None = None) -> Lead | None:
-        """A lead by id, or else by e-mail (events from other systems may know only the address)."""
+    def find(self, lead_id: int | None = None, email: str | None = None, external_id: str | None = None) -> Lead | None:
+        """A lead by id, else by the id another system registered it with, else by e-mail (events from
+        other systems may know only theirs)."""
         if lead_id is not None:
             return self.session.get(Lead, lead_id)
+        if external_id:
+            found = self.session.scalar(select(Lead).where(Lead.external_id == external_id).order_by(Lead.id).limit(1))
+            if found is not None or not email:
+                return found
         if email:
             return self.session.scalar(select(Lead).where(_lower(self.session, Lead.email, email) == email.lower())
                                        .order_by(Lead.id).limit(1))
@@ -206,6 +211,9 @@ class SqlAlchemyLeads:
         return list(self.session.scalars(stmt))
 
     def add_activity(self, activity: Activity) -> None:
+        """Whatever happens to a lead that became a customer (a late reply, a note) is the customer's too."""
+        if activity.customer_id is None and activity.lead_id is not None:
+            activity.customer_id = self.session.scalar(select(Customer.id).where(Customer.original_lead_id == activity.lead_id))
         self.session.add(activity)
 
     def count(self) -> int:

@@ -8,6 +8,7 @@ from data.conversions import SqlAlchemyConversions
 from data.events import SqlAlchemyEvents, SqlAlchemyInbox
 from data.followups import SqlAlchemyFollowups
 from data.held_events import SqlAlchemyHeldEvents
+from data.tracking import SqlAlchemyTracking
 from data.repositories import SqlAlchemyLeads, SqlAlchemyUsers
 from data.sink_deliveries import SqlAlchemySinkDeliveries
 
@@ -53,6 +54,7 @@ class SqlAlchemyUnitOfWork:
         self.events = SqlAlchemyEvents(self.session)
         self.inbox = SqlAlchemyInbox(self.session)
         self.held_events = SqlAlchemyHeldEvents(self.session)
+        self.tracking = SqlAlchemyTracking(self.session)
         self.followups = SqlAlchemyFollowups(self.session)
         self.sink_deliveries = SqlAlchemySinkDeliveries(self.session)
         self.conversions = SqlAlchemyConversions(self.session)

@@ -54,17 +54,28 @@ def _t(name, meaning, schema, external=False, version=1):
 
 
 LEAD = {"lead_id": ID}
+
+
+def _names_a_lead(schema: dict) -> dict:
+    """An event about a lead from another system must say which: its id, the id it was registered
+    with (external_id), or its address; otherwise it is refused at the edge, never dropped later."""
+    return {**schema, "anyOf": [{"required": [key], "properties": {key: {"type": "string" if key != "lead_id" else "integer"}}}
+                                for key in ("lead_id", "external_id", "email")]}
 STEP = {"step": {"enum": STEPS}}
+# What a tracked mail was: its lead, and the template, version, variant and step it was sent from.
+TRACKED = {"lead_id": ID, "template": OPT_TEXT, "template_version": {"type": ["integer", "null"]}, "variant": OPT_TEXT,
+           "step": {"enum": STEPS + [None]}}
 EVENT_TYPES: tuple[EventType, ...] = (
     _t("lead.registered", "A lead was registered (in the cockpit or by another system).",
        _obj({"company": {**TEXT, "maxLength": 200}, "business_type": {"enum": BUSINESS_TYPES}, "registered_at": TIME},
             {"lead_id": ID, "email": EMAIL, "contact_name": _opt_text(120), "city": _opt_text(80),
-             "owner": _opt_text(40), "external_id": OPT_TEXT, "email_consent": {"type": "boolean"},
+             "owner": _opt_text(40), "external_id": _opt_text(200), "email_consent": {"type": "boolean"},
              "phone": _opt_text(40), "vat_id": _opt_text(20),
              "score": {"type": "integer", "minimum": 0, "maximum": 100},
              "estimated_volume": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1}}), external=True),
     _t("lead.sample_delivered", "The sample box reached the lead; the follow-up clock starts.",
-       _obj({"delivered_at": TIME}, {**LEAD, "external_id": OPT_TEXT, "email": EMAIL}), external=True),
+       _names_a_lead(_obj({"delivered_at": TIME}, {**LEAD, "external_id": _opt_text(200), "email": EMAIL})),
+       external=True),
     _t("lead.created", "The cockpit created the lead of a registration another system sent; `registered_source` and "
        "`registered_id` name that lead.registered event, which was logged before its lead existed.",
        _obj({**LEAD, "registered_source": TEXT, "registered_id": TEXT})),
@@ -81,9 +92,11 @@ EVENT_TYPES: tuple[EventType, ...] = (
     _t("followup.failed", "Sending a follow-up failed.",
        _obj({**LEAD, **STEP, "reason": TEXT}, {"attempt": {"type": "integer"}})),
     _t("followup.replied", "A lead answered a follow-up.",
-       _obj({"replied_at": TIME}, {**LEAD, "email": EMAIL, "step": {"enum": STEPS + [None]},
-                                   "text": {"type": "string", "maxLength": 20000},
-                                   "label": {"enum": LABELS + [None]}, "confidence": {"type": ["number", "null"]}}),
+       _names_a_lead(_obj({"replied_at": TIME}, {**LEAD, "email": EMAIL, "external_id": _opt_text(200),
+                                                 "step": {"enum": STEPS + [None]},
+                                                 "text": {"type": "string", "maxLength": 20000},
+                                                 "label": {"enum": LABELS + [None]},
+                                                 "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1}})),
        external=True),
     _t("followup.processed", "One follow-up run finished: how many were sent, skipped and failed.",
        _obj({"run_id": TEXT, "sent": {"type": "integer"}, "skipped": {"type": "integer"},
@@ -92,6 +105,11 @@ EVENT_TYPES: tuple[EventType, ...] = (
              "by_step": {"type": "object", "additionalProperties": {"type": "object"}}})),
     _t("email.sent", "The email core handed a mail to a provider.",
        _obj({"message_id": TEXT, "provider": TEXT, "sent_at": TIME}, {**LEAD})),
+    _t("email.opened", "A mail was first opened (its tracking pixel was loaded; image proxies may load it "
+       "without a person reading): later opens are counted, not logged again.",
+       _obj({"message_id": TEXT, "opened_at": TIME}, {**TRACKED})),
+    _t("email.clicked", "A link in a mail was first followed: later clicks are counted, not logged again.",
+       _obj({"message_id": TEXT, "clicked_at": TIME}, {**TRACKED, "link": {"type": "integer", "minimum": 0}})),
     _t("email.bounced", "A provider reported a bounce; the address is suppressed.",
        _obj({"email": EMAIL, "bounced_at": TIME}, {"message_id": OPT_TEXT, "kind": OPT_TEXT})),
     _t("email.unsubscribed", "An address unsubscribed or complained; it is suppressed.",

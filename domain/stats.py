@@ -95,6 +95,25 @@ def roi(attributed_revenue: float, cost: float) -> float | None:
 
 
 @dataclass(frozen=True)
+class Incremental:
+    """Revenue the automation added, by the holdout: lift x treated leads x value per conversion (EUR)."""
+
+    revenue: float
+    low: float
+    high: float
+    value_per_conversion: float
+
+
+def incremental_revenue(lift: float | None, low: float | None, high: float | None, treated_leads: int,
+                        revenue: float, conversions: int) -> Incremental | None:
+    """None without a lift (too few leads in a group) or without a conversion to value."""
+    if lift is None or low is None or high is None or conversions <= 0:
+        return None
+    value = revenue / conversions
+    return Incremental(lift * treated_leads * value, low * treated_leads * value, high * treated_leads * value, value)
+
+
+@dataclass(frozen=True)
 class TimeSaved:
     hours: float
     value: float  # in the currency of the hourly cost
@@ -110,6 +129,9 @@ def holdout_bucket(lead_id: int, salt: str = "holdout-v1") -> float:
     """A number in [0, 1) fixed by the lead id: the same lead always lands in the same bucket."""
     digest = hashlib.sha256(f"{salt}:{lead_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2 ** 64
+
+
+DEFAULT_HOLDOUT_SHARE = 0.1  # the ROI page's holdout share until an admin sets another
 
 
 def in_holdout(lead_id: int, share: float, salt: str = "holdout-v1") -> bool:

@@ -25,6 +25,7 @@ from mailer.message import OutgoingMail, compose
 from mailer.providers import OutcomeUnknown
 from mailer.routing import GuardedProvider, ProviderChain
 from mailer.store import MessageStore
+from mailer.tracking import with_tracking
 
 LINGER_SECONDS = 0.02
 log = logging.getLogger(__name__)
@@ -54,10 +55,11 @@ class Claim:
 class MailDispatcher:
     def __init__(self, uow, chain: ProviderChain, *, sender: str, secret: str, base_url: str,
                  clock: Callable[[], datetime] = _utc_now, max_attempts: int = 8, batch: int = 100,
-                 poll_seconds: float = 1.0, rng: random.Random | None = None, outcomes: MailOutcomes | None = None):
+                 poll_seconds: float = 1.0, rng: random.Random | None = None, outcomes: MailOutcomes | None = None,
+                 tracking: bool = False):
         self.uow, self.chain, self.clock = uow, chain, clock
         self.outcomes = outcomes or MailOutcomes()
-        self.sender, self.secret, self.base_url = sender, secret, base_url
+        self.sender, self.secret, self.base_url, self.tracking = sender, secret, base_url, tracking
         self.max_attempts, self.batch, self.poll_seconds = max_attempts, batch, poll_seconds
         self.rng = rng or random.Random()
         self.metrics = chain.metrics
@@ -152,8 +154,12 @@ class MailDispatcher:
             return claim
 
     def _compose(self, message) -> OutgoingMail:
-        return compose(message.idempotency_key, message.to_email, message.subject, message.body_html,
-                       message.body_text, sender=self.sender, secret=self.secret, base_url=self.base_url)
+        # Tracking is added as the mail leaves: the stored body keeps the links as written, which is
+        # where a click's redirect target is read from (mailer/tracking.py).
+        body = with_tracking(message.body_html, message.id, self.secret, self.base_url) if self.tracking else message.body_html
+        return compose(message.idempotency_key, message.to_email, message.subject, body,
+                       message.body_text, sender=self.sender, secret=self.secret, base_url=self.base_url,
+                       date=self.clock())
 
     def _send(self, claim: Claim) -> None:
         try:
@@ -221,4 +227,4 @@ def build_dispatcher(uow, settings, *, clock: Callable[[], datetime] = _utc_now,
                                 per_hour=settings.mail_rate_per_hour, metrics=metrics)
     return MailDispatcher(uow, chain, sender=settings.mail_from, secret=settings.secret_key,
                           base_url=settings.public_base_url, clock=clock, max_attempts=settings.mail_max_attempts,
-                          outcomes=outcomes)
+                          outcomes=outcomes, tracking=settings.tracking_enabled)

@@ -5,7 +5,8 @@ import hashlib
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage as MimeMessage
-from email.utils import formataddr, parseaddr
+from datetime import datetime, timezone
+from email.utils import format_datetime, formataddr, parseaddr
 
 from mailer.unsubscribe import unsubscribe_headers
 
@@ -23,6 +24,7 @@ class OutgoingMail:
     html: str
     text: str
     headers: dict[str, str] = field(default_factory=dict)
+    date: datetime | None = None  # when it was handed to the provider: the Date header RFC 5322 requires
 
     @property
     def message_id(self) -> str:
@@ -42,6 +44,7 @@ class OutgoingMail:
         mime["To"] = self.to_email
         mime["Subject"] = self.subject
         mime["Message-ID"] = self.message_id
+        mime["Date"] = format_datetime(self.date or datetime.now(timezone.utc))
         for header, value in self.headers.items():
             mime[header] = value
         mime.set_content(self.text or " ")
@@ -51,7 +54,7 @@ class OutgoingMail:
 
 
 def compose(key: str, to_email: str, subject: str, html: str, text: str, *, sender: str, secret: str,
-            base_url: str) -> OutgoingMail:
+            base_url: str, date: datetime | None = None) -> OutgoingMail:
     """The mail for one queued message: every mail carries the one-click unsubscribe headers."""
     return OutgoingMail(key=key, sender=sender, to_email=to_email, subject=subject, html=html, text=text,
-                        headers=unsubscribe_headers(to_email, secret, base_url))
+                        headers=unsubscribe_headers(to_email, secret, base_url), date=date)

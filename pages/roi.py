@@ -64,6 +64,22 @@ def save_assumption(_clicks, key, value):
     return f"Saved: {ASSUMPTIONS[key][0]} = {value}"
 
 
+def _ratio(value) -> str:
+    return "—" if value is None else f"{value:.2f} (EUR returned per EUR spent, net)"
+
+
+def _incremental_line(inc: dict | None) -> list:
+    """Attributed revenue credits every conversion to the mail before it; the holdout says how many the
+    automation really added. The ROI that counts is the one on the added revenue."""
+    if inc is None:
+        return [html.Strong("Incremental revenue: "), "not known yet (needs a lift and a conversion to value)"]
+    return [html.Strong("Incremental revenue: "),
+            f"{inc['revenue']:,.0f} EUR ({inc['low']:,.0f} to {inc['high']:,.0f} EUR, 95%) · ROI on it: {_ratio(inc['roi'])}",
+            html.Br(), html.Small("Incremental = lift × treated leads × revenue per conversion "
+                                  f"({inc['value_per_conversion']:,.0f} EUR): the conversions the automation added, "
+                                  "not all conversions that followed a mail.", className="text-muted")]
+
+
 def _money_rows(rows: list[dict]) -> list[dict]:
     return [dict(r, roi="—" if r["roi"] is None else f"{r['roi']:.2f}") for r in rows]
 
@@ -78,10 +94,10 @@ def roi_body(view, search: str, export: bool):
                  f"{pct(lift['lift'])} ({pct(lift['low'])} to {pct(lift['high'])}) more conversions with automation: "
                  f"{lift['treated_converted']}/{lift['treated_leads']} against {lift['holdout_converted']}/{lift['holdout_leads']} held out")
     t = view.totals
-    summary = dbc.Alert([html.Strong("ROI in this period: "), "—" if t["roi"] is None else f"{t['roi']:.2f}",
-                         f" · revenue {t['revenue']:,.0f} EUR · cost {t['cost']:,.0f} EUR · {t['hours_saved']:,.0f} h saved"
-                         f" ({t['time_value']:,.0f} EUR)", html.Br(), html.Strong("Lift against holdout: "), lift_text],
-                        color="light", className="border")
+    summary = dbc.Alert([html.Strong("ROI on attributed revenue: "), _ratio(t["roi"]),
+                         f" · attributed revenue {t['revenue']:,.0f} EUR · cost {t['cost']:,.0f} EUR · {t['hours_saved']:,.0f} h saved"
+                         f" ({t['time_value']:,.0f} EUR)", html.Br(), html.Strong("Lift against holdout: "), lift_text,
+                         html.Br(), *_incremental_line(view.incremental)], color="light", className="border")
     return [summary, graph(roi_figure(view.months), "roi-chart"),
             table("roi-months", _money_rows(view.months), [("month", "Month")] + MONEY, "roi" if export else None, search, "By month"),
             table("roi-steps", _money_rows(view.steps), [("step", "Step")] + MONEY, "roi_steps" if export else None, search, "By step"),

@@ -18,6 +18,7 @@ from data import demo_vocabulary as V
 from domain.cloudevents import CloudEvent
 from services.clock import Clock, utc_now
 from services.ingest import check_external, ingest_events
+from services.tracking import Tracking, follow_click, recent_sent, record_open, token_for
 
 log = logging.getLogger(__name__)
 SOURCE = "/demo/simulator"
@@ -40,8 +41,10 @@ class SimulatedLead:
 class DemoSimulator:
     """`tick()` sends one round of events; `start()` ticks every `interval_s` in a thread until `stop()`."""
 
-    def __init__(self, uow, seed: int = 42, interval_s: float = 5.0, clock: Clock = utc_now):
-        self.uow, self.interval_s, self.clock = uow, interval_s, clock
+    def __init__(self, uow, seed: int = 42, interval_s: float = 5.0, clock: Clock = utc_now,
+                 tracking: Tracking | None = None):
+        """`tracking`: when given, readers open (and some click) the mails the cockpit sent."""
+        self.uow, self.interval_s, self.clock, self.tracking = uow, interval_s, clock, tracking
         self.rng = random.Random(seed)
         # A restart sends new events and leads, not repeats of the last run's: ids and addresses carry its start.
         self.started = f"{clock():%Y%m%d%H%M%S}"
@@ -56,7 +59,8 @@ class DemoSimulator:
         """One round: maybe a new lead, maybe a sample delivery, maybe a reply; logged in one transaction."""
         now, rng = self.clock(), self.rng
         waiting = [lead for lead in self.leads if not lead.sampled and not lead.answered]
-        listening = [lead for lead in self.leads if not lead.answered]
+        # Mostly those who tried the sample answer (the sample is the progress readiness asks for).
+        listening = [lead for lead in self.leads if not lead.answered and (lead.sampled or rng.random() < 0.2)]
         events, self._n = [], 0
         if not self.leads or rng.random() < 0.7:
             events.append(self._registration(now))
@@ -65,8 +69,20 @@ class DemoSimulator:
         if listening and rng.random() < 0.4:
             events.append(self._reply(rng.choice(listening), now))
         ingest_events(self.uow, [check_external(event) for event in events], self.clock)
+        self._read_mail()
         self.ticks += 1
         return events
+
+    def _read_mail(self) -> None:
+        """Now and then a reader opens one of the newest mails, and a few follow its first link."""
+        if self.tracking is None or not self.tracking.enabled or self.rng.random() >= 0.5:
+            return
+        sent = recent_sent(self.uow)
+        if sent:
+            token = token_for(self.tracking, self.rng.choice(sent))
+            record_open(self.uow, self.tracking, token, self.clock)
+            if self.rng.random() < 0.25:
+                follow_click(self.uow, self.tracking, token, 0, self.clock)
 
     def _event(self, type_: str, data: dict, now: datetime) -> CloudEvent:
         self._n += 1
@@ -80,7 +96,13 @@ class DemoSimulator:
         return self._event(REGISTERED, {
             "company": who["company"], "business_type": who["business_type"], "registered_at": now.isoformat(),
             "email": email, "contact_name": who["contact_name"], "city": who["city"], "owner": owner,
-            "email_consent": self.rng.random() < 0.9}, now)
+            "email_consent": self.rng.random() < 0.9, **self._prospects()}, now)
+
+    def _prospects(self) -> dict:
+        """Score and volume as a CRM would rate them: about half good enough to convert on a yes."""
+        rng = self.rng
+        score = rng.choice((rng.randint(70, 98), rng.randint(70, 98), rng.randint(45, 69), rng.randint(10, 44)))
+        return {"score": score, "estimated_volume": None if rng.random() < 0.1 else rng.randrange(400, 6000, 50)}
 
     def _delivery(self, lead: SimulatedLead, now: datetime) -> CloudEvent:
         lead.sampled = True
@@ -89,8 +111,13 @@ class DemoSimulator:
     def _reply(self, lead: SimulatedLead, now: datetime) -> CloudEvent:
         label = self.rng.choices(list(REPLY_LABELS), weights=list(REPLY_LABELS.values()))[0]
         lead.answered = label != "OUT_OF_OFFICE"
-        return self._event(REPLIED, {"email": lead.email, "replied_at": now.isoformat(), "label": label,
-                                     "text": self.rng.choice(V.REPLY_TEXTS[label]), "confidence": 0.9}, now)
+        data = {"email": lead.email, "replied_at": now.isoformat(), "text": self.rng.choice(V.REPLY_TEXTS[label])}
+        how = self.rng.random()
+        if how < 0.65:  # the mailbox's own classifier was sure
+            data.update(label=label, confidence=0.9)
+        elif how < 0.8:  # it was unsure: a person reviews the reply
+            data.update(label=label, confidence=0.45)
+        return self._event(REPLIED, data, now)  # else unlabelled: the cockpit's classifier reads the text
 
     def start(self) -> "DemoSimulator":
         self._thread = threading.Thread(target=self._loop, name="demo-simulator", daemon=True)

@@ -8,7 +8,7 @@ from datetime import date
 from data import analytics_queries
 from data.analytics_store import SqlAlchemyAnalytics
 from domain.roles import Actor, Forbidden, Page, Role
-from domain.stats import difference, roi, time_saved
+from domain.stats import DEFAULT_HOLDOUT_SHARE, difference, incremental_revenue, roi, time_saved
 from services.analytics import query_params, require_page, warehouse_cursor
 from services.analytics_filters import Filters, period_days, utc_today
 
@@ -23,7 +23,7 @@ ASSUMPTIONS = {
     "tool_cost_per_month": ("Tool cost per month", "EUR", 150.0, 0, 1_000_000),
     "minutes_per_followup": ("Minutes a manual follow-up takes", "min", 6.0, 0, 600),
     "hourly_cost": ("Hourly cost of a sales person", "EUR", 45.0, 0, 10_000),
-    "holdout_share": ("Share of leads held out of automation", "share", 0.1, 0, 0.5),
+    "holdout_share": ("Share of leads held out of automation", "share", DEFAULT_HOLDOUT_SHARE, 0, 0.5),
 }
 
 
@@ -34,6 +34,7 @@ class RoiView:
     steps: list[dict]
     totals: dict
     lift: dict
+    incremental: dict | None = None  # what the holdout says the automation added, and the ROI on that
 
     @property
     def empty(self) -> bool:
@@ -50,10 +51,14 @@ def set_assumption(uow, actor: Actor, key: str, value: float, now) -> None:
     """Admins only; a value outside its range or an unknown key is refused with ValueError."""
     if actor.role != Role.ADMIN:
         raise Forbidden("only admins change the ROI assumptions")
+    if key is None:
+        raise ValueError("choose the assumption to change")
     if key not in ASSUMPTIONS:
         raise ValueError(f"unknown assumption {key!r}")
     low, high = ASSUMPTIONS[key][3:]
-    if not isinstance(value, (int, float)) or not low <= value <= high:
+    if value is None:
+        raise ValueError(f"enter a value for {ASSUMPTIONS[key][0]} ({low} to {high})")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ValueError(f"{ASSUMPTIONS[key][0]} must lie between {low} and {high}")
     with uow() as tx:
         SqlAlchemyAnalytics(tx.session).set_assumption(key, float(value), actor.user_id, now)
@@ -92,8 +97,18 @@ def roi_view(deps, actor: Actor, filters: Filters) -> RoiView:
     month_rows = [{"month": k, **_money(s, c, r, cost(s), a)} for k, (s, c, r) in sorted(months.items())]
     step_rows = [{"step": k, **_money(s, c, r, cost(s), a)} for k, (s, c, r) in sorted(steps.items())]
     total = [sum(x) for x in zip(*months.values())] if months else [0, 0, 0.0]
+    lift = _lift(groups)
     return RoiView(_assumption_rows(a, provider), month_rows, step_rows,
-                   _money(total[0], total[1], total[2], cost(total[0]), a), _lift(groups))
+                   _money(total[0], total[1], total[2], cost(total[0]), a), lift,
+                   _incremental(lift, total[1], total[2], cost(total[0])))
+
+
+def _incremental(lift: dict, conversions: int, revenue: float, cost: float) -> dict | None:
+    found = incremental_revenue(lift["lift"], lift["low"], lift["high"], lift["treated_leads"], revenue, conversions)
+    if found is None:
+        return None
+    return {"revenue": round(found.revenue, 2), "low": round(found.low, 2), "high": round(found.high, 2),
+            "value_per_conversion": round(found.value_per_conversion, 2), "roi": roi(found.revenue, cost)}
 
 
 def _lift(groups: dict) -> dict:

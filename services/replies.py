@@ -36,7 +36,7 @@ def _reading(data: dict) -> tuple[str, float, list[str]]:
 
 def handle_reply(tx, setup: ConversionSetup, source: str, event_id: str, data: dict, now: datetime) -> str | None:
     """Apply one followup.replied event; returns what became of it (review, the label, or None)."""
-    lead = tx.leads.find(data.get("lead_id"), data.get("email"))
+    lead = tx.leads.find(data.get("lead_id"), data.get("email"), data.get("external_id"))
     if lead is None:
         return None
     replied_at = parse_time(data["replied_at"])

@@ -5,6 +5,7 @@ from data.models import Base
 import data.followup_models  # noqa: F401  (registers the follow-up tables on Base)
 import data.sink_models  # noqa: F401  (registers sink_deliveries in Base.metadata)
 import data.held_event_models  # noqa: F401  (registers held_events)
+import data.tracking  # noqa: F401  (registers email_tracking)
 import data.conversion_models  # noqa: F401  (registers conversion_decisions and reply_reviews)
 import data.analytics_models  # noqa: F401  (registers analytics_assumptions)
 

@@ -15,6 +15,7 @@ PRODUCERS = {
     "followup.skipped": ["services.followups"], "followup.failed": ["services.followups"],
     "followup.replied": ["services.replies", EXTERNAL], "followup.processed": ["services.followups"],
     "email.sent": ["mailer"], "email.bounced": ["mailer (provider webhooks)"],
+    "email.opened": ["services.tracking (open pixel)"], "email.clicked": ["services.tracking (click links)"],
     "email.unsubscribed": ["mailer (unsubscribe link, provider webhooks)", "services.replies (unsubscribe replies)"],
     "customer.converted": ["services.conversions"], "customer.conversion_rejected": ["services.conversions"],
 }

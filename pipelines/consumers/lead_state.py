@@ -67,11 +67,11 @@ class LeadStateConsumer:
                         contact_name=d.get("contact_name"), city=d.get("city"), owner_id=owner.id if owner else None,
                         team_id=owner.team_id if owner else None, email_consent=bool(d.get("email_consent")),
                         phone=d.get("phone"), vat_id=d.get("vat_id"), score=d.get("score") or 0,
-                        estimated_volume=d.get("estimated_volume"),
+                        estimated_volume=d.get("estimated_volume"), external_id=d.get("external_id"),
                         status=LeadStatus.REGISTERED.value, registered_at=when, updated_at=when)
 
     def _lead(self, tx, d: dict, event: CloudEvent) -> Lead | None:
-        lead = tx.leads.find(d.get("lead_id"), d.get("email"))
+        lead = tx.leads.find(d.get("lead_id"), d.get("email"), d.get("external_id"))
         if lead is None:  # nothing to change; recorded in the inbox so it is not retried forever
             log.warning("%s %s/%s names no known lead", event.type, event.source, event.id)
         return lead

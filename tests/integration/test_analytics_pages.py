@@ -12,9 +12,11 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from data.models import Activity, Customer, Lead
+from data.models import Activity, Customer, EventRecord, Lead
 from tests.conftest import serving_demo_app
 from tests.http_helpers import callback_body, post_callback, sign_in
+
+OPENED, CLICKED = "com.freshplan.email.opened.v1", "com.freshplan.email.clicked.v1"
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +63,21 @@ def test_template_sends_equal_follow_up_activities(served):
         expected = Counter((a.details.get("template"), a.details.get("variant") or "A")
                            for a in session.scalars(select(Activity).where(Activity.type == "FOLLOW_UP")))
     assert got == dict(expected) and sum(got.values()) > 0
+
+
+def test_template_opens_and_clicks_equal_the_logged_opens_and_clicks(served):
+    url, factory = served
+    rows = _csv(sign_in(url, "analyst"), url, "templates")
+    got = {(r["template_id"], r["variant"]): (int(r["opened"]), int(r["clicked"])) for r in rows}
+    with factory() as session:
+        logged = session.execute(select(EventRecord.type, EventRecord.data)
+                                 .where(EventRecord.type.in_([OPENED, CLICKED]))).all()
+    expected = Counter()
+    for type_, data in logged:  # a click counts as an open too (the pixel may be blocked)
+        key = (data["template"], data.get("variant") or "A")
+        opened, clicked = expected.get(key, (0, 0))
+        expected[key] = (opened + (type_ == OPENED), clicked + (type_ == CLICKED))
+    assert {k: v for k, v in got.items() if v != (0, 0)} == dict(expected) and sum(o for o, _ in got.values()) > 0
 
 
 @pytest.mark.parametrize("path, page", [("/funnel", "funnel"), ("/templates", "tstats"), ("/roi", "roi")])

@@ -111,6 +111,17 @@ class ConversionContract:
         assert self.count(db, Customer, Customer.original_lead_id == lead_id) == 1
         assert self.count(db, EmailMessage, EmailMessage.idempotency_key == f"welcome:lead:{lead_id}") == 1
 
+    def test_a_reply_after_the_conversion_belongs_to_the_customer(self, url, db, make_lead):
+        lead_id = make_lead()
+        assert post(url, replied(lead_id, POSITIVE)) == 202
+        assert wait_for(lambda: self.count(db, Customer, Customer.original_lead_id == lead_id) == 1)
+        assert post(url, replied(lead_id, "Danke, die Lieferung kam gut an.")) == 202
+        assert wait_for(lambda: self.count(db, Activity, Activity.lead_id == lead_id, Activity.type == "REPLY") == 2)
+        with db() as s:
+            customer = s.scalar(select(Customer.id).where(Customer.original_lead_id == lead_id))
+            replies = s.scalars(select(Activity.customer_id).where(Activity.lead_id == lead_id, Activity.type == "REPLY")).all()
+        assert replies == [customer, customer], "the late reply is on the customer's record too"
+
     def test_a_lead_that_is_not_ready_is_rejected_with_the_reason(self, url, db, make_lead):
         lead_id = make_lead(estimated_volume=None)
         assert post(url, replied(lead_id, POSITIVE)) == 202

@@ -66,10 +66,10 @@ def test_ticks_create_leads_samples_and_replies_through_the_event_log(uow):
         assert set(leads) == {e.data["email"] for e in kinds[REGISTERED]}
         assert {owners[lead.owner_id] for lead in leads.values()} <= {"sales", "sales2", "sales3", "sales4"}
         assert all(leads[e.data["email"]].sample_delivered_at is not None for e in kinds[SAMPLE])
-        assert sorted(r.outcome for r in replies) == sorted(e.data["label"] for e in kinds[REPLIED])
+        assert len(replies) == len(kinds[REPLIED])
         for event in kinds[REPLIED]:  # a real answer stops the clock, an absence notice does not
             stopped = leads[event.data["email"]].clock_stopped_at is not None
-            assert stopped or event.data["label"] == "OUT_OF_OFFICE"
+            assert stopped or event.data.get("label") == "OUT_OF_OFFICE"
         assert any(lead.next_followup_at for lead in leads.values())  # the follow-ups are planned
 
 
@@ -95,3 +95,29 @@ def test_it_ticks_in_its_thread_and_stops_cleanly(uow):
     ticks = sim.ticks
     time.sleep(0.2)
     assert sim.ticks == ticks
+
+
+def test_the_simulated_replies_convert_some_leads_and_leave_some_for_review(tmp_path):
+    from app import create_app
+    from data.conversion_models import ConversionDecision, ReplyReview
+    from tests.conftest import make_settings, shutdown, wait_for
+
+    app = create_app(make_settings(tmp_path, demo_leads=20))
+    try:
+        uow = app.extensions["cockpit"].uow
+        sim = DemoSimulator(uow, seed=11, clock=SteppingClock())
+        for _ in range(120):
+            sim.tick()
+
+        def settled() -> bool:
+            with uow(write=False) as tx:
+                return tx.events.any_undelivered() is False
+
+        assert wait_for(settled, timeout=60)
+        with uow(write=False) as tx:
+            decisions = tx.session.scalars(select(ConversionDecision.decision)).all()
+            reviews = tx.session.scalars(select(ReplyReview.id)).all()
+    finally:
+        shutdown(app)
+    assert decisions.count("CONVERT") >= 2, decisions
+    assert "REJECT" in decisions and len(reviews) >= 1, (decisions, len(reviews))

@@ -93,6 +93,14 @@ def test_an_admin_set_share_holds_those_leads_out_of_every_automated_step(uow, l
     assert second.counts == {("T7", "sent"): LEADS - len(held)}
 
 
+@pytest.mark.parametrize("key,value,message", [
+    (None, 0.2, "choose the assumption to change"), ("holdout_share", None, "enter a value for"),
+    ("holdout_share", 7, "must lie between"), ("no_such", 1, "unknown assumption 'no_such'")])
+def test_an_incomplete_assumption_form_says_what_is_missing(uow, key, value, message):
+    with pytest.raises(ValueError, match=message):
+        set_assumption(uow, Actor(1, "admin", Role.ADMIN, None), key, value, MONDAY)
+
+
 def test_without_a_stored_share_the_production_wiring_holds_out_the_default_share(uow, lead_ids, tmp_path):
     share = ASSUMPTIONS["holdout_share"][2]
     held = {i for i in lead_ids if in_holdout(i, share)}

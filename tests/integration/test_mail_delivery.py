@@ -3,6 +3,8 @@ reconciliation (fake providers and the file provider; breakers and limits: test_
 from __future__ import annotations
 
 import email
+import email.policy
+import email.utils
 import threading
 import time
 from collections import Counter
@@ -23,6 +25,17 @@ from tests.integration.test_mail_delivery_support import (BASE_URL, SECRET, SEND
                                                           request, suppress, uow)
 
 
+
+def test_a_tracked_mail_carries_its_pixel_and_the_stored_body_stays_as_written(uow, clock, tmp_path):
+    lead = add_lead(uow, "koch@restaurant.example")
+    queue(uow, "lead-1/T3", clock.now, lead_id=lead)
+    assert dispatcher(uow, [FileProvider(tmp_path / "mail")], clock, tracking=True).dispatch_once() == 1
+    [eml] = (tmp_path / "mail").glob("*.eml")
+    html = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default).get_body(("html",)).get_content()
+    assert f"{BASE_URL}/t/o/" in html and html.count(".gif") == 1
+    assert messages(uow)["lead-1/T3"].body_html == "<p>Hallo 0</p>", "the click targets are read from the stored body"
+
+
 class ProcessDied(BaseException):
     """Stands for the process dying mid-send: nothing in the dispatcher may catch it."""
 
@@ -37,6 +50,7 @@ def test_a_queued_mail_becomes_an_eml_with_one_click_unsubscribe(uow, clock, tmp
     [eml] = (tmp_path / "mail").glob("*.eml")
     mime = email.message_from_bytes(eml.read_bytes())
     assert mime["To"] == "koch@restaurant.example" and mime["Subject"] == "Wie war die Probe? 0"
+    assert email.utils.parsedate_to_datetime(mime["Date"]) == clock.now, "RFC 5322: every mail has a Date"
     assert mime["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = mime["List-Unsubscribe"]
     assert url.startswith("<http://cockpit.test/unsubscribe?token=") and url.endswith(">")

@@ -95,6 +95,17 @@ def test_mail_providers_and_their_settings_come_from_the_environment(tmp_path):
     assert s.public_base_url == "https://cockpit.frisch.example"
 
 
+@pytest.mark.parametrize("env,expected", [
+    ({"PORT": "9000"}, "http://127.0.0.1:9000"),
+    ({"HOST": "0.0.0.0", "PORT": "8443"}, "http://127.0.0.1:8443"),
+    ({"HOST": "cockpit.internal", "PORT": "8050"}, "http://cockpit.internal:8050"),
+    ({"PORT": "9000", "PUBLIC_URL": "https://cockpit.frisch.example/"}, "https://cockpit.frisch.example"),
+])
+def test_mail_links_point_where_the_server_listens_unless_a_public_url_is_set(tmp_path, env, expected):
+    settings = load_settings(environ={"COCKPIT_DEMO": "1", **env}, overrides={"var_dir": tmp_path})
+    assert settings.public_base_url == expected
+
+
 @pytest.mark.parametrize("env,message", [
     ({"MAIL_PROVIDERS": "file,postal"}, "MAIL_PROVIDERS names 'postal'"),
     ({"MAIL_PROVIDERS": "file,file"}, "MAIL_PROVIDERS must list at least one provider, each once"),

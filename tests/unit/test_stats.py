@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from domain.stats import (difference, holdout_bucket, in_holdout, roi, sends_per_arm, time_saved, verdict,
+from domain.stats import (difference, holdout_bucket, in_holdout, incremental_revenue, roi, sends_per_arm, time_saved, verdict,
                           wilson)
 
 
@@ -79,3 +79,12 @@ def test_holdout_is_deterministic_and_close_to_its_share():
     assert not any(in_holdout(i, 0.0) for i in range(1, 1000))
     with pytest.raises(ValueError):
         in_holdout(1, 1.5)
+
+
+def test_incremental_revenue_is_lift_times_leads_times_value_per_conversion():
+    # 2,000 automated leads, 5 points more conversions (1 to 9 points), 80 conversions worth 400,000 EUR
+    found = incremental_revenue(0.05, 0.01, 0.09, 2000, 400_000.0, 80)
+    assert found.value_per_conversion == 5000.0
+    assert (found.revenue, found.low, found.high) == pytest.approx((500_000.0, 100_000.0, 900_000.0))
+    assert incremental_revenue(None, None, None, 2000, 400_000.0, 80) is None  # no lift measured yet
+    assert incremental_revenue(0.05, 0.01, 0.09, 2000, 0.0, 0) is None  # no conversion to value
