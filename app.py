@@ -51,6 +51,7 @@ from services.clock import utc_now
 from services.templates import ensure_seed_templates
 from services.tracking import Tracking
 from services.conversion_rules import ensure_default_rules
+from services.registration_links import link_earlier_registrations
 from services.demo_history import publish_demo_history
 from web import auth as auth_routes
 from web import events_api
@@ -82,6 +83,7 @@ def create_app(settings: Settings) -> Flask:
         publish_demo_history(uow, utc_now())  # the seeded past as events: the analytics pages show it at once
     ensure_seed_templates(uow, utc_now())  # product content: every kind+locale without a template gets one
     ensure_default_rules(uow, utc_now())  # the default conversion rules, created once by name
+    link_earlier_registrations(uow)  # logs written before lead.created: their API leads count in analytics
     deps = Dependencies(settings=settings, engine=engine, uow=uow, warehouse=open_replica(settings.analytics_path, per_process=engine.dialect.name == "postgresql"))
     server = _flask(settings)
     server.extensions["cockpit"] = deps
