@@ -73,6 +73,13 @@ class PoisonContract:
         while relay.run_once() or relay.held.run_once():
             pass
 
+    def parked_after_every_retry(self, relay: Relay, clock: Clock) -> None:
+        """Deliver, then let every backoff pass: a1 (max_attempts 3) ends parked."""
+        self.drain(relay)
+        for _ in range(2):
+            clock.advance(600)
+            self.drain(relay)
+
     def held(self, uow) -> dict[str, tuple]:
         with uow(write=False) as tx:
             rows = tx.session.execute(select(EventRecord.id, HeldEvent.attempts, HeldEvent.parked_at,
@@ -116,10 +123,7 @@ class PoisonContract:
 
     def test_an_operator_retry_applies_it_and_then_the_events_behind_it_in_order(self, uow, setup):
         relay, clock, picky, _ = setup
-        self.drain(relay)
-        for _ in range(2):
-            clock.advance(600)
-            self.drain(relay)
+        self.parked_after_every_retry(relay, clock)
         picky.poison.clear()  # the cause was fixed
         with uow() as tx:
             seq = tx.held_events.parked()[0].seq
@@ -134,10 +138,7 @@ class PoisonContract:
 
     def test_a_discarded_event_lets_the_subject_flow_without_it(self, uow, setup):
         relay, clock, picky, _ = setup
-        self.drain(relay)
-        for _ in range(2):
-            clock.advance(600)
-            self.drain(relay)
+        self.parked_after_every_retry(relay, clock)
         with uow() as tx:
             assert tx.held_events.discard("picky", tx.held_events.parked()[0].seq, clock(), "admin")
             tx.commit()
