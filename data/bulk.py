@@ -25,6 +25,10 @@ def insert_many(connection, table: Table, rows: list[dict], *, skip_conflicts_on
         return []
     if connection.dialect.name == "postgresql":
         return _unnest_insert(connection, table, rows, skip_conflicts_on, returning)
+    if set(returning) <= set(rows[0]):
+        written = _sqlite_executemany(connection, table, rows, skip_conflicts_on)
+        if written:
+            return [tuple(row[n] for n in returning) for row in rows]
     stmt = sqlite.insert(table)
     if skip_conflicts_on:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
@@ -33,6 +37,28 @@ def insert_many(connection, table: Table, rows: list[dict], *, skip_conflicts_on
         return []
     stmt = stmt.returning(*(table.c[n] for n in returning), sort_by_parameter_order=True)  # in the rows' order
     return [tuple(r) for r in connection.execute(stmt, rows)]
+
+
+def _sqlite_executemany(connection, table: Table, rows: list[dict], conflict: tuple[str, ...]) -> bool:
+    """The driver's executemany with the columns' own bind processors (the same stored form as through
+    SQLAlchemy, a third of the cost). True when every row went in; otherwise nothing of it stays (a
+    savepoint) and the caller asks again with RETURNING, to learn which rows were repeats."""
+    columns = tuple(rows[0])
+    processors = [table.c[name].type._cached_bind_processor(connection.dialect) for name in columns]
+    params = [tuple(v if p is None or v is None else p(v) for v, p in zip(map(row.__getitem__, columns), processors))
+              for row in rows]
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING"
+    driver = connection.connection.driver_connection
+    driver.execute("SAVEPOINT bulk_insert")
+    cursor = driver.executemany(sql, params)
+    if cursor.rowcount == len(rows):
+        driver.execute("RELEASE SAVEPOINT bulk_insert")
+        return True
+    driver.execute("ROLLBACK TO SAVEPOINT bulk_insert")
+    driver.execute("RELEASE SAVEPOINT bulk_insert")
+    return False
 
 
 def _unnest_insert(connection, table: Table, rows: list[dict], conflict: tuple[str, ...],
