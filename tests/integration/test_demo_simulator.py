@@ -121,3 +121,25 @@ def test_the_simulated_replies_convert_some_leads_and_leave_some_for_review(tmp_
         shutdown(app)
     assert decisions.count("CONVERT") >= 2, decisions
     assert "REJECT" in decisions and len(reviews) >= 1, (decisions, len(reviews))
+
+
+def test_the_simulated_readers_open_and_click_the_mails_the_cockpit_sent(uow):
+    from data.models import EmailMessage
+    from data.tracking import EmailTracking
+    from services.tracking import Tracking
+
+    with uow() as tx:
+        lead = tx.session.scalar(select(Lead.id).limit(1)) or None
+        tx.session.add_all(EmailMessage(idempotency_key=f"sim-mail-{n}", lead_id=lead, to_email=f"r{n}@example.com",
+                                        subject="Probe", body_html='<a href="https://shop.example/">Shop</a>',
+                                        body_text="Probe", status="sent", created_at=START, sent_at=START)
+                           for n in range(5))
+        tx.commit()
+    sim = DemoSimulator(uow, seed=5, clock=SteppingClock(), tracking=Tracking(True, "sim-secret-0123456789"))
+    for _ in range(60):
+        sim.tick()
+    with uow(write=False) as tx:
+        kinds = tx.session.scalars(select(EmailTracking.kind)).all()
+        logged = tx.session.scalars(select(EventRecord.type).where(EventRecord.type.like("%email.%ed.v1"))).all()
+    assert "open" in kinds and "click" in kinds
+    assert sorted(set(logged)) == ["com.freshplan.email.clicked.v1", "com.freshplan.email.opened.v1"]
