@@ -25,9 +25,7 @@ class SqlAlchemyEvents:
                 self.session.flush()
         except IntegrityError:
             return False
-        if not self.session.info.get("events_written"):
-            self._notify_at_commit()
-        self.session.info["events_written"] = True
+        self._written()
         return True
 
     def add_many(self, rows: list[dict]) -> set[tuple[str, str]]:
@@ -37,10 +35,16 @@ class SqlAlchemyEvents:
             return set()
         written = set(insert_many(self.session.connection(), EventRecord.__table__, rows,
                                   skip_conflicts_on=("source", "id"), returning=("source", "id")))
-        if written and not self.session.info.get("events_written"):
-            self._notify_at_commit()
-        self.session.info["events_written"] = self.session.info.get("events_written") or bool(written)
+        if written:
+            self._written()
         return written
+
+    def _written(self) -> None:
+        """This transaction wrote events: wake the relay after the commit (SqlAlchemyUnitOfWork), and
+        on PostgreSQL every process's listener."""
+        if not self.session.info.get("events_written"):
+            self._notify_at_commit()
+        self.session.info["events_written"] = True
 
     def content_hashes(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
         """The content hash of each (source, id) logged already: one indexed query per source (a batch

@@ -71,6 +71,9 @@ class SqlAlchemyHeldEvents:
             stmt = stmt.with_for_update(skip_locked=True)
         return list(self.session.scalars(stmt))
 
+    def get(self, consumer: str, seq: int) -> HeldEvent | None:
+        return self.session.get(HeldEvent, (consumer, seq))
+
     def resolve(self, consumer: str, seq: int) -> None:
         """The consumer applied it: the row goes, and the next row of its subject becomes the head."""
         self.session.execute(delete(HeldEvent).where(HeldEvent.consumer == consumer, HeldEvent.event_seq == seq))

@@ -144,21 +144,17 @@ class SqlAlchemyLeads:
         self.session.flush()
 
     def add_all(self, leads: list) -> None:
-        """Insert new leads (`new_lead` objects, or Lead objects) in one statement and set their ids.
-        Core, not the ORM's flush: the objects stay outside the session (a query finds the rows)."""
+        """Insert new leads (`new_lead` objects) in one statement and set their ids. Core, not the ORM's
+        flush: the objects stay outside the session (a query finds the rows)."""
         if not leads:
             return
-        table = Lead.__table__
+        table, connection = Lead.__table__, self.session.connection()
+        rows = [{c.key: getattr(lead, c.key) for c in table.columns if c.key != "id"} for lead in leads]
         ids = self._new_ids(len(leads))
-        rows = [{c.key: getattr(lead, c.key) for c in table.columns} for lead in leads]
-        for row, lead_id in zip(rows, ids or [None] * len(rows)):
-            row["country"], row["timezone"] = row["country"] or "DE", row["timezone"] or "Europe/Berlin"
-            row["id"] = lead_id
         if ids is None:  # SQLite hands out the ids as it inserts, in the rows' order
-            rows = [{k: v for k, v in row.items() if k != "id"} for row in rows]
-            ids = [r[0] for r in insert_many(self.session.connection(), table, rows, returning=("id",))]
+            ids = [r[0] for r in insert_many(connection, table, rows, returning=("id",))]
         else:
-            insert_many(self.session.connection(), table, rows)
+            insert_many(connection, table, [{**row, "id": lead_id} for row, lead_id in zip(rows, ids)])
         for lead, lead_id in zip(leads, ids):
             lead.id = lead_id
 

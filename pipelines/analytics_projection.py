@@ -201,13 +201,14 @@ class AnalyticsProjection:
                 return 0, False
             facts = [e for e in events if e.type != CREATED]
             rows = [safe_fact_row(e, lid, leads.get(lid, NO_LEAD)) for e in facts for lid in [lead_id_of(e)]]
-            links = [link_row(e, leads.get(lead_id_of(e), NO_LEAD)) for e in events if e.type == CREATED]
+            links = [link for e in events if e.type == CREATED
+                     for link in [link_row(e, leads.get(lead_id_of(e), NO_LEAD))] if link is not None]
             now = self.clock()
             new_position = settled_position(position, events, now - self.gap_grace)
-            apply_batch(cur, rows, new_position, now, [link for link in links if link is not None])
+            apply_batch(cur, rows, new_position, now, links)
         finally:
             cur.close()
-        touched = {(r[7], r[6]) for r in rows if r[5] is not None} | {(l[4], l[3]) for l in links if l is not None}
+        touched = {(r[7], r[6]) for r in rows if r[5] is not None} | {(link[4], link[3]) for link in links}
         self.broadcaster.publish(Touched(frozenset(touched), events[-1].seq))
         return len(events), new_position > position
 

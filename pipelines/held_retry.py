@@ -37,6 +37,26 @@ def describe(exc: BaseException) -> tuple[str, str]:
     return reason.encode("utf-8", "replace").decode(), detail.encode("utf-8", "replace").decode()
 
 
+def apply_isolated(tx, effect) -> BaseException | None:
+    """Run `effect()` in a savepoint: the exception when it failed (its writes rolled back), None when it
+    applied. A store that could not answer is raised instead (is_transient): the whole pass is retried."""
+    try:
+        with tx.session.begin_nested():
+            effect()
+            tx.session.flush()
+    except Exception as exc:  # noqa: BLE001 - the event's own failure, whatever it is
+        if is_transient(exc):
+            raise
+        return exc
+    return None
+
+
+def _apply_once(tx, consumer, event, now: datetime) -> None:
+    if not tx.inbox.seen(consumer.name, event.source, event.id):
+        consumer.apply(tx, event)
+        tx.inbox.record(consumer.name, event.source, event.id, now)
+
+
 def failure_row(consumer: str, record, now: datetime, error: BaseException | None = None,
                 retry_at: datetime | None = None) -> dict:
     """A held_events row: a first failure (with its error and retry time) or an event held behind one."""
@@ -69,16 +89,9 @@ class HeldRetry:
 
     def _try(self, tx, head, event, now: datetime) -> bool:
         consumer = self.by_name[head.consumer]
-        try:
-            with tx.session.begin_nested():
-                if not tx.inbox.seen(consumer.name, event.source, event.id):
-                    consumer.apply(tx, event)
-                    tx.inbox.record(consumer.name, event.source, event.id, now)
-                tx.session.flush()
-        except Exception as exc:  # noqa: BLE001 - the event's own failure, counted below
-            if is_transient(exc):
-                raise
-            self._failed(tx, head, event, exc, now)
+        error = apply_isolated(tx, lambda: _apply_once(tx, consumer, event, now))
+        if error is not None:
+            self._failed(tx, head, event, error, now)
             return False
         tx.held_events.resolve(consumer.name, head.event_seq)
         self.telemetry.event_consumed(event.type, consumer.name)

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from domain.cloudevents import CloudEvent
-from pipelines.held_retry import HeldRetry, failure_row, is_transient
+from pipelines.held_retry import HeldRetry, apply_isolated, failure_row, is_transient
 from services.clock import Clock, utc_now
 from services.outbox import from_record
 from services.telemetry import NO_TELEMETRY, Telemetry
@@ -189,13 +189,7 @@ class Relay:
 
     def _try_apply(self, tx, consumer: Consumer, event: CloudEvent) -> BaseException | None:
         """Apply in a savepoint; the exception when the event failed (its effect rolled back)."""
-        try:
-            with tx.session.begin_nested():
-                consumer.apply(tx, event)
-                tx.session.flush()
-        except Exception as exc:  # noqa: BLE001 - any failure of this event isolates it, see is_transient
-            if is_transient(exc):
-                raise
-            log.warning("event %s/%s failed in consumer %s (attempt 1): %s", event.source, event.id, consumer.name, exc)
-            return exc
-        return None
+        error = apply_isolated(tx, lambda: consumer.apply(tx, event))
+        if error is not None:
+            log.warning("event %s/%s failed in consumer %s (attempt 1): %s", event.source, event.id, consumer.name, error)
+        return error

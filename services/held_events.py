@@ -10,7 +10,6 @@ import logging
 import re
 from typing import Callable
 
-from data.held_event_models import HeldEvent
 from data.held_events import ParkedView
 from domain.roles import Actor, Forbidden, Page, Role, require
 from services.clock import Clock, utc_now
@@ -82,7 +81,7 @@ def _change(uow, actor: Actor, consumer: str, seq: int, reason: str | None, wake
 def _failure_shown(tx, consumer: str, seq: int) -> tuple[str, str | None]:
     """("source/id (type)", the one-line failure the admin saw) of the event, for the audit line (logged
     with %r: an id from another system may hold anything)."""
-    held = tx.session.get(HeldEvent, (consumer, seq))
+    held = tx.held_events.get(consumer, seq)
     record = tx.events.by_seqs([seq]).get(seq)
     event = f"{record.source}/{record.id} ({record.type})" if record is not None else "?"
     return event, held.last_error if held is not None else None

@@ -81,24 +81,24 @@ def lead_subject(lead_id: int | None) -> str | None:
     return None if lead_id is None else f"lead/{lead_id}"
 
 
+def _own_event(type_: str, producer: str, subject: str | None, data: dict, facts: tuple, time: datetime) -> CloudEvent:
+    """An event of the cockpit's own, checked against the catalog; its id is the idempotency key of the
+    business facts, so producing the same occurrence twice logs it once."""
+    check_data(type_, data)
+    key = idempotency_key(type_, *facts)
+    return CloudEvent(id=key, source=SOURCE_PREFIX + producer, type=type_, time=time, data=data, subject=subject,
+                      idempotencykey=key)
+
+
 def publish_many(tx, type_: str, *, producer: str, items: list[tuple[str | None, dict, tuple, datetime]]) -> None:
     """`publish` for a batch of (subject, data, facts, time) of one type, in one statement; repeats are skipped."""
-    rows = []
-    for subject, data, facts, time in items:
-        check_data(type_, data)
-        key = idempotency_key(type_, *facts)
-        rows.append(to_row(CloudEvent(id=key, source=SOURCE_PREFIX + producer, type=type_, time=time, data=data,
-                                      subject=subject, idempotencykey=key), time))
-    tx.events.add_many(rows)
+    tx.events.add_many([to_row(_own_event(type_, producer, subject, data, facts, time), time)
+                        for subject, data, facts, time in items])
 
 
 def publish(tx, type_: str, *, producer: str, subject: str | None, data: dict, facts: tuple, time: datetime) -> CloudEvent:
-    """Record an event in the transaction `tx` is in. The id is the idempotency key of the business
-    facts, so producing the same occurrence twice logs it once."""
-    check_data(type_, data)
-    key = idempotency_key(type_, *facts)
-    event = CloudEvent(id=key, source=SOURCE_PREFIX + producer, type=type_, time=time, data=data, subject=subject,
-                       idempotencykey=key)
+    """Record an event in the transaction `tx` is in (see `_own_event` for its id)."""
+    event = _own_event(type_, producer, subject, data, facts, time)
     tx.events.add(to_record(event, time))
     return event
 

@@ -1,8 +1,6 @@
 """The event API: POST /api/events (ingest), GET /api/events (the log), GET /api/events/catalog."""
 from __future__ import annotations
 
-import hmac
-
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
@@ -12,23 +10,17 @@ from services.events_log import newest_events
 from services.ingest import StoreBusy, check_external, ingest_events
 from web.cloudevents_http import UnsupportedFormat, log_query, parse_request
 from web.event_results import ingested, refused_batch, store_busy
-from web.identity import cockpit_services
+from web.identity import api_token_ok, cockpit_services
 from web.metrics import app_telemetry
 from web.problem import problem
 
 bp = Blueprint("events_api", __name__)
 
 
-def _token_ok() -> bool:
-    expected = cockpit_services().settings.api_token
-    given = request.headers.get("Authorization", "")
-    return bool(expected) and hmac.compare_digest(given.encode(), f"Bearer {expected}".encode())
-
-
 @bp.before_request
 def _authenticate():
     signed_in_reader = request.method == "GET" and request.path.endswith("/catalog") and current_user.is_authenticated
-    if not (signed_in_reader or _token_ok()):
+    if not (signed_in_reader or api_token_ok()):
         return problem(401, "Unauthorized", "Send Authorization: Bearer <COCKPIT_API_TOKEN>.")
     return None
 

@@ -2,15 +2,13 @@
 (Authorization: Bearer <COCKPIT_API_TOKEN>, read as an analyst: all teams, no editing)."""
 from __future__ import annotations
 
-import hmac
-
 from flask import Blueprint, Response, g, request, stream_with_context
 from flask_login import current_user
 
 from domain.roles import Actor, Forbidden, Role
 from services.analytics_filters import InvalidFilter
 from services.exports import TABLES, UnknownTable, csv_lines, open_export
-from web.identity import cockpit_services
+from web.identity import api_token_ok, cockpit_services
 from web.problem import problem
 
 bp = Blueprint("export", __name__)
@@ -20,11 +18,7 @@ TOKEN_ACTOR = Actor(user_id=0, username="api-token", role=Role.ANALYST, team_id=
 def _caller() -> Actor | None:
     if current_user.is_authenticated:
         return current_user.actor
-    expected = cockpit_services().settings.api_token
-    given = request.headers.get("Authorization", "")
-    if expected and hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
-        return TOKEN_ACTOR
-    return None
+    return TOKEN_ACTOR if api_token_ok() else None
 
 
 @bp.get("/export/<table>.csv")

@@ -1,7 +1,9 @@
 """Flask-Login glue: the cookie carries a session token; the token row decides whether it still counts."""
 from __future__ import annotations
 
-from flask import current_app
+import hmac
+
+from flask import current_app, request
 from flask_login import LoginManager, UserMixin
 
 from domain.roles import Actor
@@ -34,3 +36,10 @@ def install_login(server, uow) -> LoginManager:
 def cockpit_services():
     """The dependencies app.py built once for this server."""
     return current_app.extensions["cockpit"]
+
+
+def api_token_ok() -> bool:
+    """The request carries `Authorization: Bearer <COCKPIT_API_TOKEN>` (compared in constant time)."""
+    expected = cockpit_services().settings.api_token
+    given = request.headers.get("Authorization", "")
+    return bool(expected) and hmac.compare_digest(given.encode(), f"Bearer {expected}".encode())

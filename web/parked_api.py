@@ -11,8 +11,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from domain.roles import Actor, Forbidden, Role
 from services.held_events import InvalidInput, discard_parked, parked_events, parked_json, retry_parked
-from web.events_api import _token_ok  # the one check of the event API's token
-from web.identity import cockpit_services
+from web.identity import api_token_ok, cockpit_services
 from web.problem import problem
 
 bp = Blueprint("parked_api", __name__, url_prefix="/api/events/parked")
@@ -21,7 +20,7 @@ TOKEN_ACTOR = Actor(user_id=0, username="api-token", role=Role.ADMIN, team_id=No
 
 @bp.before_request
 def _authenticate():
-    if _token_ok():
+    if api_token_ok():
         g.parked_caller = TOKEN_ACTOR
         return None
     if g.get("actor") is None:
