@@ -104,10 +104,15 @@ def parse_time(value: str | None) -> datetime | None:
         raise InvalidEvent("time", "is not an RFC 3339 timestamp") from None
     if parsed.tzinfo is None:
         raise InvalidEvent("time", "needs a UTC offset (RFC 3339)")
-    # The naive year first: comparing or converting year 1 or 9999 with an offset overflows.
-    if not EARLIEST.year - 1 <= parsed.year <= LATEST.year or not EARLIEST <= parsed <= LATEST:
+    if not storable_time(parsed):
         raise InvalidEvent("time", "must lie between 1970-01-01 and 2200-01-01 (UTC)")
     return parsed
+
+
+def storable_time(parsed: datetime) -> bool:
+    """An aware time within 1970-01-01 .. 2200-01-01 (UTC). The naive year is checked first:
+    comparing or converting year 1 or 9999 with an offset overflows."""
+    return EARLIEST.year - 1 <= parsed.year <= LATEST.year and EARLIEST <= parsed <= LATEST
 
 
 def nests_deeper(text: str, limit: int) -> bool:

@@ -14,6 +14,7 @@ from email.utils import parseaddr, parsedate_to_datetime
 
 from flask import Blueprint, jsonify, request
 
+from domain.cloudevents import storable_time
 from services.ingest import StoreBusy
 from services.inbound_mail import InboundMail, receive_inbound_reply
 from web.identity import cockpit_services
@@ -34,11 +35,16 @@ def _field(name: str, limit: int) -> str:
 
 
 def _sent_at(headers):
+    """The Date header as an aware time, or None when absent, unreadable or outside the times we store
+    (a forged 'Fri, 31 Dec 9999 23:59:59 -1400' overflows once turned into UTC)."""
     try:
         when = parsedate_to_datetime(headers["Date"]) if headers["Date"] else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
-    return when if when is None or when.tzinfo else when.replace(tzinfo=timezone.utc)
+    if when is None:
+        return None
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if storable_time(when) else None
 
 
 def _inbound_mail() -> InboundMail:

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Blueprint, jsonify, request
 
+from domain.cloudevents import MAX_DEPTH, nests_deeper
 from services.mail_feedback import BOUNCE, COMPLAINT, OTHER, UNSUBSCRIBE, ProviderEvent, apply_provider_events
 from web.identity import cockpit_services
 from web.problem import problem
@@ -44,11 +45,22 @@ def shared_secret_problem(expected: str, setting: str):
     return None
 
 
-def _json_body():
+def _json(text: str | bytes, where: str):
+    """Parsed JSON, refusing nesting past MAX_DEPTH before the (recursive) parser can overflow its stack."""
     try:
-        return json.loads(request.get_data() or b"")
-    except (ValueError, UnicodeDecodeError):
-        raise Malformed("the body is not JSON") from None
+        text = text.decode() if isinstance(text, bytes) else text
+    except UnicodeDecodeError:
+        raise Malformed(f"{where} is not UTF-8") from None
+    if nests_deeper(text, MAX_DEPTH):
+        raise Malformed(f"{where} nests deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(text or "")
+    except ValueError:
+        raise Malformed(f"{where} is not JSON") from None
+
+
+def _json_body():
+    return _json(request.get_data(), "the body")
 
 
 def _address(value, where: str) -> str:
@@ -86,10 +98,7 @@ def _ses_events(envelope: dict) -> list[ProviderEvent]:
     message_id = _text(envelope, "MessageId", "body")
     if not isinstance(envelope.get("Message"), str):
         raise Malformed("body.Message is missing or not a string")
-    try:
-        message = json.loads(envelope["Message"])
-    except ValueError:
-        raise Malformed("body.Message is not a JSON document") from None
+    message = _json(envelope["Message"], "body.Message")
     if not isinstance(message, dict):
         raise Malformed("body.Message is not a JSON object")
     kind, detail, recipients = _ses_recipients(message)
