@@ -63,10 +63,13 @@ from web import health as health_routes
 from web import export as export_routes
 from web import stream as stream_routes
 from web.stream import install_streams
+from web.callback_guard import install_callback_guard, on_callback_error
 from web.guard import install_guard
 from web.identity import install_login
 from web.metrics import install_metrics, mail_metrics
 from web.problem import install_problem_handlers
+from web.security_headers import install_security_headers
+from web.serving import serve_options
 from components.layout import app_layout
 
 ROOT = Path(__file__).resolve().parent
@@ -102,7 +105,8 @@ def create_app(settings: Settings) -> Flask:
     install_problem_handlers(server)
     telemetry = install_metrics(server, settings, uow)  # GET /metrics (Bearer METRICS_TOKEN); before the guard
     install_guard(server)
-    _dash(server)
+    # CSP, frame and sniffing headers on every response; the script hashes need the built Dash app
+    install_security_headers(server, settings, _dash(server))
     # Dash's JSON callbacks carry no form token; SameSite=Lax cookies and JSON bodies keep
     # cross-site posts out. In Dash 4.4 its view names are its paths (DESIGN section 9).
     csrf.exempt(events_api.bp)  # machine-to-machine: Bearer token, no browser session
@@ -193,8 +197,9 @@ def _dash(server: Flask) -> dash.Dash:
     dash.page_registry.clear()  # process-global: a second app in one process starts clean
     app = dash.Dash(__name__, server=server, use_pages=True, pages_folder=str(ROOT / "pages"),
                     assets_folder=str(ROOT / "assets"), suppress_callback_exceptions=True,
-                    title="Follow-up Cockpit", update_title=None)
+                    title="Follow-up Cockpit", update_title=None, on_error=on_callback_error)
     app.layout = app_layout
+    install_callback_guard(server, app)
     # Take the callbacks the page modules just registered globally now, before another app could.
     server.test_client().get("/_favicon.ico")
     return app
@@ -212,9 +217,7 @@ def main() -> int:
     from waitress import serve
 
     try:
-        # Open cockpit streams each hold a connection: waitress's default limit (100) would refuse the rest.
-        serve(server, host=settings.host, port=settings.port, threads=settings.web_threads, ident="cockpit",
-              connection_limit=max(100, settings.sse_max_streams + 100))
+        serve(server, host=settings.host, port=settings.port, **serve_options(settings))
     finally:
         shutdown(server)
     return 0

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Mapping
 
 from config_values import (SettingsError, followup_values, mail_values, parse_bool, parse_int, parse_share,
-                           sink_values, sse_values)
+                           sink_values, sse_values, web_values)
 
 DEMO_API_TOKEN = "demo-token"
 DEMO_METRICS_TOKEN = "demo-metrics"
@@ -29,6 +29,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8050
     web_threads: int = 124  # SSE_MAX_STREAMS (100) + 24 request threads
+    # Waitress's connection limits (web/serving.py); parsed by web_values.
+    web_connection_limit: int = 1000
+    web_channel_timeout_s: int = 30
     demo: bool = False
     demo_seed: int = 42
     demo_leads: int = 2000
@@ -145,6 +148,7 @@ def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[s
         "inbound_webhook_secret": env.get("INBOUND_WEBHOOK_SECRET", ""),
         "reply_review_below": parse_share("REPLY_REVIEW_BELOW", env.get("REPLY_REVIEW_BELOW", "0.6")),
     }
+    values.update(web_values(env, values["sse_max_streams"]))  # the limit leaves room beside the streams
     known = {f.name for f in fields(Settings)}
     unknown = set(overrides) - known
     if unknown:

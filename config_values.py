@@ -148,6 +148,23 @@ def sse_values(env: Mapping[str, str]) -> dict[str, object]:
     }
 
 
+WEB_CONNECTIONS_BESIDES_STREAMS = 100  # page loads, callbacks and API calls next to the open streams
+
+
+def web_values(env: Mapping[str, str], sse_max_streams: int) -> dict[str, object]:
+    """Waitress's connection limits (web/serving.py). The limit is high so that idle sockets cannot fill
+    it; the channel timeout is short so that, past the limit, idle sockets are closed within a minute."""
+    default_limit = max(1000, sse_max_streams + WEB_CONNECTIONS_BESIDES_STREAMS)
+    limit = parse_int("WEB_CONNECTION_LIMIT", env.get("WEB_CONNECTION_LIMIT", str(default_limit)), 1, 100_000)
+    if limit < sse_max_streams + WEB_CONNECTIONS_BESIDES_STREAMS:
+        raise SettingsError(f"WEB_CONNECTION_LIMIT={limit} must exceed SSE_MAX_STREAMS ({sse_max_streams}) "
+                            f"by {WEB_CONNECTIONS_BESIDES_STREAMS}: open streams would leave no room for requests")
+    return {
+        "web_connection_limit": limit,
+        "web_channel_timeout_s": parse_int("WEB_CHANNEL_TIMEOUT_S", env.get("WEB_CHANNEL_TIMEOUT_S", "30"), 1, 3600),
+    }
+
+
 def parse_float(name: str, raw: str, low: float, high: float) -> float:
     try:
         value = float(raw)

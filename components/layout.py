@@ -5,6 +5,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask import g, has_request_context
+from flask_wtf.csrf import generate_csrf
 
 from components import ids
 from components.shell import navbar
@@ -19,6 +20,6 @@ def app_layout():
     name = g.get("display_name") or actor.username
     return html.Div([
         dcc.Location(id=ids.URL),
-        navbar(name, actor.role.value, allowed),
+        navbar(name, actor.role.value, allowed, generate_csrf()),  # the sign-out form's token
         dbc.Container(dash.page_container, fluid="xxl", className="pb-5"),
     ])

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from components import ids
 
@@ -30,7 +30,14 @@ def _group(label: str, items: tuple, allowed: set[str]) -> list:
     return [dbc.DropdownMenu(entries, label=label, nav=True, in_navbar=True, id=f"nav-group-{label.lower()}")]
 
 
-def navbar(display_name: str, role: str, allowed: set[str]) -> dbc.Navbar:
+def sign_out_form(csrf_token: str) -> html.Form:
+    """Sign-out is a POST with the CSRF token (a GET would let any cross-site image sign people out)."""
+    return html.Form([dcc.Input(type="hidden", name="csrf_token", value=csrf_token),
+                      html.Button("Sign out", type="submit", className="dropdown-item", id="nav-logout")],
+                     method="POST", action="/logout", className="m-0")
+
+
+def navbar(display_name: str, role: str, allowed: set[str], csrf_token: str) -> dbc.Navbar:
     links = [_link(*item) for item in NAV_ITEMS if item[2] in allowed]
     for label, items in NAV_GROUPS:
         links += _group(label, items, allowed)
@@ -38,7 +45,7 @@ def navbar(display_name: str, role: str, allowed: set[str]) -> dbc.Navbar:
         label=f"{display_name} · {role}", align_end=True, color="light", size="sm", id="nav-user",
         children=[dbc.DropdownMenuItem("Change password", href="/account/password", external_link=True),
                   dbc.DropdownMenuItem(divider=True),
-                  dbc.DropdownMenuItem("Sign out", href="/logout", external_link=True, id="nav-logout")])
+                  sign_out_form(csrf_token)])
     return dbc.Navbar(dbc.Container([
         dbc.NavbarBrand([html.Span("FC", className="brand-mark me-2"), "Follow-up Cockpit"], href="/"),
         dbc.Nav(links, navbar=True, className="me-auto"),

@@ -10,6 +10,7 @@ from data.followups import SqlAlchemyFollowups
 from data.held_events import SqlAlchemyHeldEvents
 from data.tracking import SqlAlchemyTracking
 from data.repositories import SqlAlchemyLeads, SqlAlchemyUsers
+from data.signin_attempts import SqlAlchemySigninAttempts
 from data.sink_deliveries import SqlAlchemySinkDeliveries
 
 
@@ -58,6 +59,7 @@ class SqlAlchemyUnitOfWork:
         self.followups = SqlAlchemyFollowups(self.session)
         self.sink_deliveries = SqlAlchemySinkDeliveries(self.session)
         self.conversions = SqlAlchemyConversions(self.session)
+        self.signin_attempts = SqlAlchemySigninAttempts(self.session)
         return self
 
     def __exit__(self, *exc) -> None:

@@ -3,20 +3,23 @@
 A template version has three parts (subject, HTML, text) and a list of declared variables. Saving
 refuses syntax errors, variables that are used but not declared or declared but unknown to the
 template's kind, and constructs that reach into Python internals; every issue names its line.
-Rendering runs in Jinja2's SandboxedEnvironment with StrictUndefined, so what slipped past the
-check still cannot escape, and a missing variable is an error rather than a blank.
+Rendering runs in a Jinja2 sandbox with StrictUndefined, so what slipped past the check still
+cannot escape, and a missing variable is an error rather than a blank; the sandbox also bounds time,
+loops and sizes (mailer.template_sandbox), and going past a bound is a TemplateLimitError, for a
+preview as for a real send.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
-import sys
 from dataclasses import dataclass
 
-from jinja2 import StrictUndefined, TemplateError as JinjaError, TemplateSyntaxError, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
+from jinja2.sandbox import SecurityError
 
 from mailer.api import RenderedMail
+from mailer.render_limits import LimitExceeded, render_budget
+from mailer.template_sandbox import BoundedSandbox, check_nesting, render_bounded
 
 UNSUBSCRIBE_URL = "unsubscribe_url"
 COMMON_VARIABLES = ("contact_name", "company", "city", "business_type", UNSUBSCRIBE_URL)
@@ -32,12 +35,18 @@ KIND_VARIABLES: dict[str, tuple[str, ...]] = {
 KINDS = tuple(KIND_VARIABLES)
 PARTS = ("subject", "html", "text")
 MAX_SOURCE_CHARS = 50_000
-MAX_SEQUENCE_PRODUCT = 10_000  # 'x' * n and [..] * n beyond this are refused (memory)
-MAX_EXPONENT = 64
 
 
 class TemplateError(Exception):
     """No usable template, a missing variable, or a template that failed to render."""
+
+    def __init__(self, message: str, part: str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.part, self.line = part, line
+
+
+class TemplateLimitError(TemplateError):
+    """Rendering went past a bound of mailer.render_limits: time, loop steps, or the size of a value."""
 
 
 @dataclass(frozen=True)
@@ -76,24 +85,9 @@ def _finalize(value):
     return value
 
 
-class _Sandbox(SandboxedEnvironment):
-    """Also refuses arithmetic that would exhaust memory or CPU ('x' * 10**9, 9**9**9)."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**" and not (isinstance(right, int) and abs(right) <= MAX_EXPONENT):
-            raise SecurityError("exponent too large")
-        if operator == "*":
-            for seq, n in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE_PRODUCT:
-                    raise SecurityError("repetition too large")
-        return super().call_binop(context, operator, left, right)
-
-
-def _env(autoescape: bool) -> _Sandbox:
-    return _Sandbox(undefined=StrictUndefined, autoescape=autoescape, finalize=_finalize,
-                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+def _env(autoescape: bool) -> BoundedSandbox:
+    return BoundedSandbox(_finalize, undefined=StrictUndefined, autoescape=autoescape,
+                          trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 _ENVS = {"subject": _env(False), "html": _env(True), "text": _env(False)}
@@ -103,7 +97,7 @@ _FORBIDDEN_TAGS = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
 def _unsafe(ast: nodes.Template) -> list[tuple[int, str]]:
     """Constructs refused at save time; the sandbox would refuse most of them at render time too."""
     found = []
-    for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Pow) + _FORBIDDEN_TAGS):
+    for node in ast.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Pow, nodes.For) + _FORBIDDEN_TAGS):
         if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
             found.append((node.lineno, f"access to the internal attribute {node.attr!r} is not allowed"))
         elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and str(node.arg.value).startswith("_"):
@@ -112,6 +106,8 @@ def _unsafe(ast: nodes.Template) -> list[tuple[int, str]]:
             found.append((node.lineno, "the attr filter is not allowed"))
         elif isinstance(node, nodes.Pow):
             found.append((node.lineno, "the ** operator is not allowed"))
+        elif isinstance(node, nodes.For) and node.recursive:
+            found.append((node.lineno, "recursive loops are not allowed"))
         elif isinstance(node, _FORBIDDEN_TAGS):
             found.append((node.lineno, f"{type(node).__name__.lower()} is not allowed in mail templates"))
     return found
@@ -126,12 +122,22 @@ def _check_part(part: str, source: str, declared: set[str]) -> list[Issue]:
         return [Issue(part, None, f"longer than {MAX_SOURCE_CHARS} characters")]
     try:
         ast = _ENVS[part].parse(source)
+        check_nesting(ast)  # before the checks below, whose cost grows steeply with depth
+        return _part_issues(part, ast, declared)
     except TemplateSyntaxError as exc:
         return [Issue(part, exc.lineno, exc.message or "syntax error")]
+    except (RecursionError, LimitExceeded):  # e.g. thousands of nested brackets or attributes
+        return [Issue(part, None, "nested too deeply")]
+    except ValueError as exc:  # e.g. a number of thousands of digits
+        return [Issue(part, None, f"cannot be read: {exc}")]
+
+
+def _part_issues(part: str, ast: nodes.Template, declared: set[str]) -> list[Issue]:
     issues = [Issue(part, line, message) for line, message in _unsafe(ast)]
-    for name in sorted(meta.find_undeclared_variables(ast) - declared):
+    used = meta.find_undeclared_variables(ast)
+    for name in sorted(used - declared):
         issues.append(Issue(part, _first_line_of(ast, name), f"variable {name!r} is used but not declared"))
-    if part in ("html", "text") and UNSUBSCRIBE_URL not in meta.find_undeclared_variables(ast):
+    if part in ("html", "text") and UNSUBSCRIBE_URL not in used:
         issues.append(Issue(part, None, "every mail needs the unsubscribe link {{ unsubscribe_url }}"))
     return sorted(issues, key=lambda i: (i.line or 0, i.message))
 
@@ -166,11 +172,10 @@ def _template_line(tb) -> int | None:
 
 
 def _trial_render(source: TemplateSource, sample: dict) -> list[Issue]:
-    for part, text in source.parts():
-        try:
-            _ENVS[part].from_string(text).render(sample)
-        except (JinjaError, ArithmeticError, TypeError, ValueError) as exc:
-            return [Issue(part, _template_line(sys.exc_info()[2]), f"fails with sample data: {exc}")]
+    try:
+        _render_parts(source, sample)
+    except TemplateError as exc:
+        return [Issue(exc.part or "variables", exc.line, f"fails with sample data: {exc}")]
     return []
 
 
@@ -178,22 +183,40 @@ def _trial_render(source: TemplateSource, sample: dict) -> list[Issue]:
 def _compiled(part: str, text: str):
     # Compiling is most of a render's cost and depends only on the text: a follow-up run renders
     # the same few versions thousands of times.
-    return _ENVS[part].from_string(text)
+    return _ENVS[part].compile_bounded(text)
+
+
+def _render_parts(source: TemplateSource, context: dict) -> list[str]:
+    """(subject, html, text) as rendered, all three within one budget (mailer.render_limits)."""
+    with render_budget():
+        return [_render_part(part, text, context) for part, text in source.parts()]
+
+
+def _render_part(part: str, text: str, context: dict) -> str:
+    try:
+        return render_bounded(_compiled(part, text), context)
+    except Exception as exc:  # noqa: BLE001 - whatever a template's own code raises is that template's failure
+        raise _failure(exc, part) from None
+
+
+def _failure(exc: Exception, part: str) -> TemplateError:
+    line = _template_line(exc.__traceback__)
+    if isinstance(exc, (LimitExceeded, RecursionError)):
+        reason = str(exc) if isinstance(exc, LimitExceeded) else "it nests or recurses too deeply"
+        return TemplateLimitError(f"the template exceeds a rendering limit: {reason}", part, line)
+    if isinstance(exc, SecurityError):
+        return TemplateError(f"refused an unsafe template construct: {exc}", part, line)
+    return TemplateError(f"template failed to render: {exc}", part, line)
 
 
 def render_source(source: TemplateSource, variables: dict) -> tuple[str, str, str]:
-    """(subject, html, text); only declared variables reach the template."""
+    """(subject, html, text); only declared variables reach the template. TemplateError (a
+    TemplateLimitError when a bound of mailer.render_limits was reached) when it cannot render."""
     declared = declared_for(source.declared)
     missing = [name for name in declared if name not in variables]
     if missing:
         raise TemplateError(f"missing template variable(s): {', '.join(missing)}")
-    context = {name: variables[name] for name in declared}
-    try:
-        rendered = [_compiled(part, text).render(context) for part, text in source.parts()]
-    except SecurityError as exc:
-        raise TemplateError(f"refused an unsafe template construct: {exc}") from None
-    except (JinjaError, ArithmeticError, TypeError, ValueError) as exc:
-        raise TemplateError(f"template failed to render: {exc}") from None
+    rendered = _render_parts(source, {name: variables[name] for name in declared})
     subject = " ".join(rendered[0].split())  # one header line: no CR/LF can reach the mail headers
     return subject, rendered[1], rendered[2]
 

@@ -2,7 +2,11 @@
 
 The token is the address and an HMAC-SHA256 over it: anyone holding a mail can unsubscribe that
 address and no other, and a changed character anywhere makes the token invalid. It needs no expiry:
-an unsubscribe link must keep working for as long as the mail exists.
+an unsubscribe link must keep working for as long as the mail exists, so the format never changes.
+
+Decoding is strict: only the one canonical unpadded base64url spelling of each part is accepted.
+Python's decoder alone ignores padding, characters outside the alphabet and the unused low bits of
+the last character, so several different strings would otherwise name the same valid token.
 """
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 from urllib.parse import quote
 
 PURPOSE = b"unsubscribe:"  # so a signature made for another purpose with the same secret never fits
+BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class InvalidToken(ValueError):
@@ -28,7 +34,13 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """The bytes of a canonical unpadded base64url text; ValueError for any other spelling."""
+    if not BASE64URL.fullmatch(text):
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:  # e.g. the unused low bits of the last character were changed
+        raise ValueError("not the canonical base64url spelling")
+    return data
 
 
 def _signature(email: str, secret: str) -> bytes:
@@ -43,7 +55,7 @@ def unsubscribe_token(email: str, secret: str) -> str:
 def verify_unsubscribe_token(token: str, secret: str) -> str:
     """The address the token was made for; InvalidToken when it was altered or is not a token."""
     try:
-        encoded, signature = (token or "").split(".")
+        encoded, signature = (token if isinstance(token, str) else "").split(".")
         address = _unb64(encoded).decode()
         given = _unb64(signature)
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -5,6 +5,7 @@ import dash
 from dash import Input, Output, State, callback, html
 
 from components import ids
+from components.callback_inputs import optional_id, text
 from components.rules_admin import dry_run_table, rule_rows, rules_admin_view
 from components.shell import page_header, refusal
 from domain.roles import Forbidden
@@ -31,13 +32,19 @@ def _alert(message: str, color: str):
 
 @callback(Output(ids.RULES_NAME, "value"), Output(ids.RULES_EXPRESSION, "value"), Output(ids.RULES_DECISION, "value"),
           Output(ids.RULES_PRIORITY, "value"), Output(ids.RULES_ENABLED, "value"), Output(ids.RULES_DESCRIPTION, "value"),
-          Input(ids.RULES_ID, "value"), prevent_initial_call=True)
+          Output(ids.RULES_MESSAGE, "children", allow_duplicate=True), Input(ids.RULES_ID, "value"),
+          prevent_initial_call=True)
 def load_rule(rule_id):
-    rule = next((r for r in rules_service.list_rules(deps().uow, actor()) if r["id"] == rule_id), None)
+    """The chosen rule into the editor; a caller who may not read rules (a replayed callback) sees why not."""
+    try:
+        rules = rules_service.list_rules(deps().uow, actor())
+    except Forbidden as exc:
+        return (dash.no_update,) * 6 + (refusal(str(exc)),)
+    rule = next((r for r in rules if r["id"] == rule_id), None)
     if rule is None:
-        return "", "", "REVIEW", 100, "off", ""
+        return "", "", "REVIEW", 100, "off", "", dash.no_update
     return (rule["name"], rule["expression"], rule["decision"], rule["priority"], "on" if rule["enabled"] else "off",
-            rule["description"])
+            rule["description"], dash.no_update)
 
 
 @callback(Output(ids.RULES_TABLE, "data"), Output(ids.RULES_MESSAGE, "children"),
@@ -48,9 +55,10 @@ def load_rule(rule_id):
 def save_rule(_n, rule_id, name, expression, decision, priority, enabled, description):
     uow, caller = deps().uow, actor()
     try:
-        saved = rules_service.save_rule(uow, caller, int(rule_id) if rule_id else None, name=name or "",
-                                        expression=expression or "", decision=decision, priority=priority,
-                                        enabled=enabled == "on", description=description or "")
+        saved = rules_service.save_rule(uow, caller, optional_id("rule", rule_id), name=text("name", name, 200),
+                                        expression=text("expression", expression, 10_000), decision=decision,
+                                        priority=priority, enabled=enabled == "on",
+                                        description=text("description", description, 2000))
     except (Forbidden, rules_service.RuleProblem, rules_service.InvalidRule, LookupError) as exc:
         return dash.no_update, _alert(f"Not saved: {exc}", "danger")
     return rule_rows(rules_service.list_rules(uow, caller)), _alert(f"Saved as version {saved['version']}.", "success")
@@ -60,10 +68,10 @@ def save_rule(_n, rule_id, name, expression, decision, priority, enabled, descri
           State(ids.RULES_EXPRESSION, "value"), State(ids.RULES_DECISION, "value"), State(ids.RULES_DRY_LEADS, "value"),
           prevent_initial_call=True)
 def dry_run(_n, expression, decision, lead_ids):
-    wanted = [int(p) for p in str(lead_ids or "").replace(";", ",").split(",") if p.strip().isdigit()]
+    wanted = [int(p) for p in text("lead ids", lead_ids).replace(";", ",").split(",") if p.strip().isascii() and p.strip().isdigit()][:100]
     if not wanted:
         return _alert("Give one or more lead ids.", "warning")
     try:
-        return dry_run_table(rules_service.dry_run(deps().uow, actor(), expression or "", decision, wanted))
+        return dry_run_table(rules_service.dry_run(deps().uow, actor(), text("expression", expression, 10_000), decision, wanted))
     except (Forbidden, rules_service.RuleProblem, rules_service.InvalidRule) as exc:
         return _alert(f"Cannot run: {exc}", "danger")

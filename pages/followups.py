@@ -9,6 +9,7 @@ from dash.exceptions import PreventUpdate
 from flask import current_app
 
 from components import ids
+from components.callback_inputs import choice
 from components.followups_view import followups_table, followups_view, message, run_summary
 from components.shell import refusal
 from domain.roles import Forbidden, Page, require
@@ -42,7 +43,7 @@ def layout(**_kwargs):
 def show_followups(period, _changed):
     caller = actor()
     try:
-        board = followups_board(deps().uow, caller, period or "today", deps().clock)
+        board = followups_board(deps().uow, caller, choice("period", period, ("today", "week"), "today"), deps().clock)
     except (Forbidden, ValueError) as exc:
         return message(str(exc), "warning"), None
     return followups_table(board["due"], caller), followups_table(board["paused"], caller, paused=True)

@@ -5,6 +5,7 @@ import dash
 from dash import Input, Output, State, callback, ctx
 
 from components import ids
+from components.callback_inputs import text, whole
 from components.followups_view import followup_timeline_items, followups_section, message
 from components.lead_card import lead_detail_view
 from components.shell import empty_state, refusal
@@ -41,20 +42,21 @@ def pause_or_resume(_pause, _resume, lead_id):
     action = "pause" if ctx.triggered_id == ids.LEAD_FOLLOWUPS_PAUSE else "resume"
     uow, caller = deps().uow, actor()
     try:
-        change_followups(uow, caller, action, int(lead_id), automation_from_settings(deps().settings), clock=deps().clock)
+        lead_id = whole("lead", lead_id, 0, lowest=1)
+        change_followups(uow, caller, action, lead_id, automation_from_settings(deps().settings), clock=deps().clock)
     except (Forbidden, LookupError, ValueError, TypeError) as exc:
         return dash.no_update, message(str(exc), "danger"), dash.no_update, dash.no_update
-    timeline = followup_timeline(uow, caller, int(lead_id))
+    timeline = followup_timeline(uow, caller, lead_id)
     return followup_timeline_items(timeline), None, action == "pause", action == "resume"
 
 
 @callback(Output(ids.LEAD_REPLY_MESSAGE, "children"), Input(ids.LEAD_REPLY_SAVE, "n_clicks"),
           State(ids.LEAD_REPLY_LEAD, "data"), State(ids.LEAD_REPLY_TEXT, "value"), State(ids.LEAD_REPLY_LABEL, "value"),
           prevent_initial_call=True)
-def log_a_reply(_n, lead_id, text, label):
+def log_a_reply(_n, lead_id, reply, label):
     """The owner records what the lead answered; the conversion consumer takes it from there."""
     try:
-        result = log_reply(deps().uow, actor(), int(lead_id), text or "", label or None,
+        result = log_reply(deps().uow, actor(), whole("lead", lead_id, 0, lowest=1), text("reply", reply, 100_000), label or None,
                            review_below=deps().settings.reply_review_below, clock=deps().clock)
     except (Forbidden, LookupError, ValueError, TypeError) as exc:
         return message(str(exc), "danger")

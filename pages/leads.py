@@ -5,19 +5,21 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from components import ids
+from components.callback_inputs import choice, optional_id, text, whole
 from components.leads_table import leads_table, owner_options
 from components.shell import page_header, refusal
 from domain.model import BusinessType, LeadStatus
 from domain.roles import Forbidden
 from pages._context import actor, deps
-from services.leads import list_leads, owner_choices
+from services.leads import PAGE_SIZES, list_leads, owner_choices
 
+STATUSES, TYPES = [s.value for s in LeadStatus], [b.value for b in BusinessType]
 dash.register_page(__name__, path="/leads", name="Leads", title="Leads · Follow-up Cockpit", order=1)
 
 
 def _filters(owners):
-    status = dcc.Dropdown(id=ids.LEADS_STATUS, options=[s.value for s in LeadStatus], placeholder="Any status")
-    btype = dcc.Dropdown(id=ids.LEADS_TYPE, options=[b.value for b in BusinessType], placeholder="Any business type")
+    status = dcc.Dropdown(id=ids.LEADS_STATUS, options=STATUSES, placeholder="Any status")
+    btype = dcc.Dropdown(id=ids.LEADS_TYPE, options=TYPES, placeholder="Any business type")
     owner = dcc.Dropdown(id=ids.LEADS_OWNER, options=owner_options(owners), placeholder="Any owner",
                          style={"display": "block" if owners else "none"})
     search = dcc.Input(id=ids.LEADS_SEARCH, type="search", debounce=True, placeholder="Search name, e-mail, city",
@@ -44,9 +46,10 @@ def layout(**_kwargs):
 def show_leads(search, status, btype, owner, page, page_size, sort_by):
     sort = (sort_by or [{"column_id": "registered_at", "direction": "desc"}])[0]
     try:
-        result = list_leads(deps().uow, actor(), search=search or "", status=status, business_type=btype, user_id=owner,
-                            sort_by=sort["column_id"], descending=sort["direction"] == "desc", page=page or 0,
-                            page_size=page_size or 25)
+        result = list_leads(deps().uow, actor(), search=text("search", search), status=choice("status", status, STATUSES),
+                            business_type=choice("business type", btype, TYPES), user_id=optional_id("owner", owner),
+                            sort_by=sort["column_id"], descending=sort["direction"] == "desc",
+                            page=whole("page", page, 0, highest=10**6), page_size=choice("page size", page_size, PAGE_SIZES, 25))
     except Forbidden:
         return [], 1, "not available"
     rows = [dict(r, company=f"[{r['company']}](/leads/{r['id']})") for r in result.rows]

@@ -8,22 +8,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
 from data.models import EmailTemplate, Lead
+from data.repositories import scoped_to
 from domain.followups import offer_for, sample_box
-from domain.roles import Actor, Forbidden, Page, Role, require
+from domain.roles import Actor, Forbidden, Page, Role, require, scope_for
 from mailer import template_store as store
 from mailer.seed_templates import SEED_TEMPLATES
-from mailer.templates import (KIND_VARIABLES, KINDS, TemplateSource, TemplateValidationError, declared_for,
-                              render_source, validate)
+from mailer.templates import (KIND_VARIABLES, KINDS, TemplateError, TemplateSource, TemplateValidationError,
+                              declared_for, render_source, validate)
 from services.clock import Clock, utc_now
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 VARIANT = re.compile(r"^[A-Z]$")
 LOCALE = re.compile(r"^[a-z]{2}$")
 PREVIEW_UNSUBSCRIBE_URL = "https://cockpit.example/unsubscribe?token=preview"
+# Clearly made up: stands in when the caller's scope holds no lead, and for the trial render on save.
+EXAMPLE_LEAD = SimpleNamespace(company="Example GmbH", contact_name="Erika Example", city="Example City",
+                               business_type="RESTAURANT")
 
 
 class InvalidTemplateInput(ValueError):
@@ -111,13 +116,13 @@ def versions_of(uow, actor: Actor, name: str) -> list[int]:
 
 
 def sample_variables(kind: str, lead: Lead | None = None, month: int = 1) -> dict:
-    """Values for every variable a kind knows, from a lead when given (preview and trial render);
-    the sample box and the offer are the ones the follow-up would send (domain.followups)."""
-    btype = lead.business_type if lead else "RESTAURANT"
+    """Values for every variable a kind knows, from a lead when given, else from EXAMPLE_LEAD (preview
+    and trial render); the sample box and the offer are the ones the follow-up would send."""
+    lead = lead or EXAMPLE_LEAD
+    btype = lead.business_type or EXAMPLE_LEAD.business_type
     offer = offer_for(btype)
-    return {"contact_name": (lead.contact_name if lead else None) or "Anna Beispiel",
-            "company": lead.company if lead else "Gasthaus Zur Linde", "city": (lead.city if lead else None) or "Hamburg",
-            "business_type": btype, "unsubscribe_url": PREVIEW_UNSUBSCRIBE_URL,
+    return {"contact_name": lead.contact_name or EXAMPLE_LEAD.contact_name, "company": lead.company,
+            "city": lead.city or EXAMPLE_LEAD.city, "business_type": btype, "unsubscribe_url": PREVIEW_UNSUBSCRIBE_URL,
             "products": list(sample_box(btype, month)), "discount_percent": offer.discount_percent,
             "min_order_eur": offer.min_order_eur, "owner_name": "Max Vertrieb", "customer_id": 1042,
             "lead_url": "https://cockpit.example/leads/42"}
@@ -133,17 +138,23 @@ def _checked(kind: str, source: TemplateSource) -> TemplateSource:
 
 def preview(uow, actor: Actor, name: str, source: TemplateSource, lead_id: int | None = None,
             kind: str | None = None, clock: Clock = utc_now) -> Preview:
-    """Validate, then render with a sample lead (the given one, else the first lead with an address).
+    """Validate, then render with a sample lead: the given one, else the first lead with an address,
+    both only within the caller's scope (a manager sees their own team's); EXAMPLE_LEAD when none is.
 
     The kind comes from the template `name`; `kind` is only needed for a template not saved yet."""
     require(actor, Page.ADMIN_TEMPLATES)
     with uow(write=False) as tx:
         base = store.version_rows(tx.session, name)
         source = _checked(base[0].kind if base else kind or "", source)
-        stmt = select(Lead).where(Lead.id == lead_id) if lead_id else select(Lead).where(Lead.email.is_not(None))
-        lead = tx.session.scalar(stmt.order_by(Lead.id).limit(1))
-        variables = sample_variables(base[0].kind if base else kind, lead, month=clock().month)
+        variables = sample_variables(base[0].kind if base else kind, _sample_lead(tx, actor, lead_id),
+                                     month=clock().month)
         return Preview(*render_source(source, variables))
+
+
+def _sample_lead(tx, actor: Actor, lead_id: int | None) -> Lead | None:
+    stmt = select(Lead).where(Lead.id == lead_id) if lead_id else select(Lead).where(Lead.email.is_not(None))
+    scope = scope_for(actor, None, None, tx.users.team_of_users())
+    return tx.session.scalar(scoped_to(stmt, scope).order_by(Lead.id).limit(1))
 
 
 def _new_rows(base: list[EmailTemplate], variant: str, weight: int, source: TemplateSource, name: str,
@@ -217,6 +228,6 @@ def ensure_seed_templates(uow, now: datetime) -> int:
     return created
 
 
-__all__ = ["KIND_VARIABLES", "KINDS", "TemplateSource", "TemplateValidationError", "InvalidTemplateInput", "list_templates",
-           "version_detail", "versions_of", "preview", "save_version", "activate_version", "ensure_seed_templates",
+__all__ = ["KIND_VARIABLES", "KINDS", "TemplateError", "TemplateSource", "TemplateValidationError", "InvalidTemplateInput",
+           "list_templates", "version_detail", "versions_of", "preview", "save_version", "activate_version", "ensure_seed_templates",
            "sample_variables", "may_edit"]

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config import load_settings  # noqa: E402
-from web.serving import close_waitress  # noqa: E402
+from web.serving import close_waitress, serve_options  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -57,7 +57,9 @@ class LiveServer:
     def __init__(self, app):
         from waitress.server import create_server
 
-        self._server = create_server(app, host="127.0.0.1", port=0, threads=8, ident="test")
+        # production's connection options (web/serving.py); fewer threads: a test holds few streams
+        options = {**serve_options(app.extensions["cockpit"].settings), "threads": 8, "ident": "test"}
+        self._server = create_server(app, host="127.0.0.1", port=0, **options)
         self.url = f"http://127.0.0.1:{self._server.effective_port}"
         self._closing = False
         self._thread = threading.Thread(target=self._run, daemon=True)

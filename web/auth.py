@@ -1,9 +1,10 @@
-"""Sign-in, sign-out and password change: server-rendered forms with CSRF tokens."""
+"""Sign-in, sign-out and password change: server-rendered forms with CSRF tokens. Sign-out is a POST
+too: a GET that signed out would let any cross-site image end a session."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session
+from flask import Blueprint, abort, flash, redirect, render_template, request, session
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -11,6 +12,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from services import auth
 from web.identity import SessionUser, cockpit_services
+from web.metrics import count_signin_throttled
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -18,6 +20,10 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=40)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class SignOutForm(FlaskForm):
+    """No fields: only the CSRF token."""
 
 
 class PasswordForm(FlaskForm):
@@ -36,23 +42,33 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
-    error = None
-    if form.validate_on_submit():
-        try:
-            signed = auth.sign_in(cockpit_services().uow, form.username.data, form.password.data,
-                                  request.headers.get("User-Agent", ""))
-        except auth.AuthError as exc:
-            error = str(exc)
-        else:
-            session.clear()  # a fresh session on sign-in: no fixation
-            login_user(SessionUser(signed.actor, signed.display_name, signed.session_token))
-            return redirect(_safe_next(request.args.get("next")))
-    status = 401 if error else 200
-    return render_template("login.html", form=form, error=error), status
+    if not form.validate_on_submit():
+        return render_template("login.html", form=form, error=None)
+    try:
+        signed = auth.sign_in(cockpit_services().uow, form.username.data, form.password.data,
+                              request.headers.get("User-Agent", ""), client_address=request.remote_addr or "")
+    except auth.TooManyAttempts as exc:
+        count_signin_throttled(exc.kind)
+        return render_template("login.html", form=form, error=str(exc)), 429, {"Retry-After": str(exc.retry_after)}
+    except auth.AuthError as exc:
+        return render_template("login.html", form=form, error=str(exc)), 401
+    session.clear()  # a fresh session on sign-in: no fixation
+    login_user(SessionUser(signed.actor, signed.display_name, signed.session_token))
+    return redirect(_safe_next(request.args.get("next")))
 
 
-@bp.route("/logout", methods=["GET", "POST"])
+@bp.route("/logout", methods=["GET"])
+def logout_page():
+    """Asks first: the form posts back with the CSRF token."""
+    if not current_user.is_authenticated:
+        return redirect("/login")
+    return render_template("logout.html", form=SignOutForm())
+
+
+@bp.route("/logout", methods=["POST"])
 def logout():
+    if not SignOutForm().validate_on_submit():  # CSRFProtect refuses first; this holds if it is ever exempted
+        abort(400)
     if current_user.is_authenticated:
         auth.sign_out(cockpit_services().uow, current_user.token)
     logout_user()

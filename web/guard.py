@@ -13,6 +13,7 @@ from flask_login import current_user
 from web.problem import problem
 
 PUBLIC_PREFIXES = ("/login", "/healthz", "/assets/", "/_dash-component-suites/", "/_favicon.ico",
+                   "/logout",  # a stale tab's sign-out goes to /login, not to a 401 problem
                    "/unsubscribe", "/webhooks/", "/t/",  # mail clients fetch tracking pixels and links
                    "/api/events",  # the event API checks its own Bearer token
                    "/metrics")  # so does the metrics view (METRICS_TOKEN)

@@ -57,6 +57,10 @@ class CockpitMetrics:
         self.sse_clients = Gauge("sse_clients", "Open server-sent event streams", multiprocess_mode="livesum", **r)
         self.callback = Histogram("dash_callback_duration_seconds", "Dash callback latency by output",
                                   ["callback"], buckets=CALLBACK_BUCKETS, **r)
+        self.signin_throttled = Counter("signin_throttled", "Sign-ins refused after too many recent failures, "
+                                        "by throttle (account or address)", ["kind"], **r)
+        for kind in ("account", "address"):  # both at 0 from the start, so rates are defined
+            self.signin_throttled.labels(kind=kind)
 
 
 class PrometheusTelemetry:

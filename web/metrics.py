@@ -154,3 +154,10 @@ def set_sse_clients(count: int, app=None) -> None:
     export = (app or current_app).extensions.get(EXTENSION)
     if export is not None:
         export.families.sse_clients.set(count)
+
+
+def count_signin_throttled(kind: str) -> None:
+    """A sign-in was refused by the account or address throttle (services.auth.TooManyAttempts)."""
+    export = current_app.extensions.get(EXTENSION)
+    if export is not None:
+        export.families.signin_throttled.labels(kind=kind).inc()

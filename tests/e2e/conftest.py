@@ -78,12 +78,18 @@ def shots_dir():
     return SHOTS_DIR
 
 
+CSP_VIOLATION = ("Content Security Policy", "Content-Security-Policy", "Refused to")
+
+
 @pytest.fixture(autouse=True)
 def browser_console(request, browser, shots_dir):
     """Keeps what the page wrote to the browser console (failed requests, script errors) next to the
-    screenshots, one block per test, so a person can read it after a run."""
+    screenshots, one block per test, so a person can read it after a run; and fails the test when the
+    browser refused anything under the Content-Security-Policy (web/security_headers.py)."""
     yield
     entries = browser.get_log("browser")
     with open(shots_dir / "browser-console.log", "a", encoding="utf-8") as log:
         log.write(f"== {request.node.nodeid}: {len(entries)} entries\n")
         log.writelines(f"{e['level']} {e['message']}\n" for e in entries)
+    refused = [e["message"] for e in entries if any(mark in e["message"] for mark in CSP_VIOLATION)]
+    assert not refused, "the Content-Security-Policy blocked something:\n" + "\n".join(refused)

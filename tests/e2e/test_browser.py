@@ -18,7 +18,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import func, select
 
-from data.models import Lead, Team, User
+from data.models import AuthSession, Lead, Team, User
 
 # Building the app and starting Chromium alone can take minutes on a loaded machine.
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
@@ -289,3 +289,20 @@ def test_navbar_links_are_readable(browser, base_url):
         lighter, darker = sorted((_luminance(color, bg), _luminance(background)), reverse=True)
         ratio = (lighter + 0.05) / (darker + 0.05)
         assert ratio >= 4.5, f"navbar item {label!r}: {color} on {background} has contrast {ratio:.1f}:1"
+
+
+# --- sign-out -----------------------------------------------------------------------------------------
+
+def test_sign_out_from_the_user_menu_ends_the_session(browser, base_url, session_factory, shots_dir):
+    sign_in(browser, base_url, "sales2", "/")
+    click(browser, By.CSS_SELECTOR, "#nav-user .dropdown-toggle")
+    wait(browser).until(EC.element_to_be_clickable((By.ID, "nav-logout")))
+    shoot(browser, shots_dir, "user-menu")
+    navigating(browser.find_element(By.ID, "nav-logout").click)  # a form POST with the CSRF token
+    wait(browser).until(EC.presence_of_element_located((By.ID, "username")))
+    assert browser.current_url.rstrip("/") == f"{base_url}/login"
+    with session_factory() as s:
+        sales2 = s.scalar(select(User.id).where(User.username == "sales2"))
+        assert s.scalar(select(func.count()).select_from(AuthSession).where(AuthSession.user_id == sales2)) == 0
+    navigating(lambda: browser.get(f"{base_url}/leads"))
+    wait(browser).until(EC.presence_of_element_located((By.ID, "username")))  # back at the login form

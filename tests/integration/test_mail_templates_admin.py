@@ -4,6 +4,7 @@ and the preview callback over HTTP."""
 from __future__ import annotations
 
 import html as html_lib
+import time
 
 import pytest
 import requests
@@ -111,34 +112,76 @@ def test_only_admins_change_templates(uow):
         svc.list_templates(uow, sales)
 
 
-def preview_call(name: str, subject: str, body_html: str, text: str, declared: str) -> dict:
-    return callback_body([(ids.TEMPLATES_ISSUES, "children")], [(ids.TEMPLATES_PREVIEW, "n_clicks", 1)],
-                         [(ids.TEMPLATES_NAME, "value", name), (ids.TEMPLATES_DECLARED, "value", declared),
-                          (ids.TEMPLATES_SUBJECT, "value", subject), (ids.TEMPLATES_HTML, "value", body_html),
-                          (ids.TEMPLATES_TEXT, "value", text)])
-
-
-def test_the_preview_callback_over_http(live_server):
-    admin = sign_in(live_server.url, "admin")
-    good = preview_call("welcome-en", "Hi {{ company }}", "<p>Hi {{ contact_name }}</p><script>x()</script>" + FOOT,
-                        "Hi" + FOOT, "company, contact_name")
-    answer = post_callback(admin, live_server.url, good)
-    assert answer.status_code == 200 and ids.TEMPLATES_FRAME in answer.text
-    assert '"sandbox":""' in answer.text.replace(" ", "")  # the mail's HTML runs in a sandboxed iframe
-    broken = preview_call("welcome-en", "Hi", "<p>\n{{ ''.__class__ }}</p>" + FOOT, "Hi" + FOOT, "")
-    refused = post_callback(admin, live_server.url, broken)
-    assert refused.status_code == 200 and "html line 2: access to the internal attribute '__class__'" in refused.text
-    sales = post_callback(sign_in(live_server.url, "sales"), live_server.url, good)
-    assert "may not open admin_templates" in sales.text and ids.TEMPLATES_FRAME not in sales.text
-    assert requests.post(f"{live_server.url}/_dash-update-component", json=good).status_code == 401
-
-
 def registered_outputs(session, base_url: str, triggered_by: str) -> tuple[str, list[dict]]:
     """The output spec Dash registered for a callback (outputs that allow duplicates carry a suffix)."""
     spec = next(d["output"] for d in session.get(f"{base_url}/_dash-dependencies").json()
                 if any(i["id"] == triggered_by for i in d["inputs"]))
     parts = [p.rsplit(".", 1) for p in spec.strip(".").split("...")]
     return spec, [{"id": i, "property": p} for i, p in parts]
+
+
+def registered_call(session, base_url: str, trigger: tuple[str, str, object], state=()) -> requests.Response:
+    """Post the callback `trigger` starts, with the outputs Dash registered for it, as the browser does."""
+    spec, outputs = registered_outputs(session, base_url, trigger[0])
+    body = {**callback_body([(outputs[0]["id"], outputs[0]["property"])], [trigger], list(state)),
+            "output": spec, "outputs": outputs if len(outputs) > 1 else outputs[0]}
+    return post_callback(session, base_url, body)
+
+
+def editor_state(name: str, subject: str, body_html: str, text: str, declared: str) -> list[tuple]:
+    return [(ids.TEMPLATES_NAME, "value", name), (ids.TEMPLATES_DECLARED, "value", declared),
+            (ids.TEMPLATES_SUBJECT, "value", subject), (ids.TEMPLATES_HTML, "value", body_html),
+            (ids.TEMPLATES_TEXT, "value", text)]
+
+
+def preview(session, base_url: str, *editor) -> requests.Response:
+    return registered_call(session, base_url, (ids.TEMPLATES_PREVIEW, "n_clicks", 1), editor_state(*editor))
+
+
+def test_the_preview_callback_over_http(live_server):
+    admin, url = sign_in(live_server.url, "admin"), live_server.url
+    good = ("welcome-en", "Hi {{ company }}", "<p>Hi {{ contact_name }}</p><script>x()</script>" + FOOT,
+            "Hi" + FOOT, "company, contact_name")
+    answer = preview(admin, url, *good)
+    assert answer.status_code == 200 and ids.TEMPLATES_FRAME in answer.text
+    assert '"sandbox":""' in answer.text.replace(" ", "")  # the mail's HTML runs in a sandboxed iframe
+    assert answer.json()["response"][ids.TEMPLATES_MESSAGE]["children"] is None  # an earlier save error is cleared
+    refused = preview(admin, url, "welcome-en", "Hi", "<p>\n{{ ''.__class__ }}</p>" + FOOT, "Hi" + FOOT, "")
+    assert refused.status_code == 200 and "html line 2: access to the internal attribute '__class__'" in refused.text
+    assert ids.TEMPLATES_MESSAGE not in refused.json()["response"]
+    analyst = sign_in(url, "analyst")
+    for bomb in ("<p>{{ '%020000000d' | format(1) }}</p>",
+                 "{% for a in range(20000) %}{% for b in range(20000) %}{% endfor %}{% endfor %}"):
+        started = time.monotonic()
+        answer = preview(analyst, url, "welcome-en", "Hi", bomb + FOOT, "Hi" + FOOT, "")
+        assert answer.status_code == 200 and "exceeds a rendering limit" in answer.text and len(answer.content) < 5000
+        assert time.monotonic() - started < 5
+    sales = preview(sign_in(url, "sales"), url, *good)
+    assert "may not open admin_templates" in sales.text and ids.TEMPLATES_FRAME not in sales.text
+    spec, outputs = registered_outputs(admin, url, ids.TEMPLATES_PREVIEW)
+    anonymous = {**callback_body([(ids.TEMPLATES_ISSUES, "children")], [(ids.TEMPLATES_PREVIEW, "n_clicks", 1)],
+                                 editor_state(*good)), "output": spec, "outputs": outputs}
+    assert requests.post(f"{url}/_dash-update-component", json=anonymous).status_code == 401
+
+
+SELECTIONS = [((ids.TEMPLATES_NAME, "value", "welcome-en"), []),
+              ((ids.TEMPLATES_VERSION, "value", 1), [(ids.TEMPLATES_NAME, "value", "welcome-en")]),
+              ((ids.TEMPLATES_VARIANT, "value", "A"), [(ids.TEMPLATES_NAME, "value", "welcome-en"),
+                                                      (ids.TEMPLATES_VERSION, "value", 1)])]
+
+
+def test_choosing_a_template_version_or_variant_shows_a_refusal_to_roles_without_the_page(live_server):
+    url = live_server.url
+    for username in ("sales", "viewer"):
+        session = sign_in(url, username)
+        for trigger, state in SELECTIONS:
+            answer = registered_call(session, url, trigger, state)
+            assert answer.status_code == 200, (username, trigger, answer.text[:300])
+            assert "Not available" in answer.text and "may not open admin_templates" in answer.text
+            assert "Welcome" not in answer.text  # nothing of the template itself
+    admin = sign_in(url, "admin")
+    chosen = registered_call(admin, url, *SELECTIONS[2]).json()["response"]
+    assert "unsubscribe_url" in chosen[ids.TEMPLATES_TEXT]["value"] and ids.TEMPLATES_MESSAGE not in chosen
 
 
 def test_save_and_activate_callbacks_over_http(live_server, uow):

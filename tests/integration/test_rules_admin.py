@@ -139,3 +139,22 @@ def test_an_owner_logs_an_unsure_reply_a_manager_labels_it_and_then_undoes_the_c
         by = s.scalar(select(ConversionDecision.decided_by).where(ConversionDecision.decision == "UNDO",
                                                                    ConversionDecision.lead_id == lead_id))
         assert s.get(User, by).username == "manager"
+
+
+def load_rule_call(session, url, rule_id):
+    """The editor's load callback as the browser posts it (its message output carries a duplicate suffix)."""
+    spec = next(d["output"] for d in session.get(f"{url}/_dash-dependencies").json()
+                if [i["id"] for i in d["inputs"]] == [ids.RULES_ID])
+    outputs = [dict(zip(("id", "property"), p.rsplit(".", 1))) for p in spec.strip(".").split("...")]
+    body = callback_body([(ids.RULES_NAME, "value")], [(ids.RULES_ID, "value", rule_id)])
+    return post_callback(session, url, {**body, "output": spec, "outputs": outputs})
+
+
+@pytest.mark.parametrize("username", ["sales", "viewer"])
+def test_loading_a_rule_shows_a_refusal_to_roles_without_the_page(url, uow, username):
+    rule_id, name, expression, _version = rules(uow)[0]
+    answer = load_rule_call(sign_in(url, username), url, rule_id)
+    assert answer.status_code == 200 and "Not available" in answer.text and "may not open admin_rules" in answer.text
+    assert expression not in answer.text and name not in answer.text
+    loaded = load_rule_call(sign_in(url, "manager"), url, rule_id).json()["response"]
+    assert loaded[ids.RULES_EXPRESSION]["value"] == expression and ids.RULES_MESSAGE not in loaded

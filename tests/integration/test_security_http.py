@@ -95,7 +95,8 @@ def test_logged_out_cookie_no_longer_works(url):
     s = sign_in(url, "manager")
     stolen = dict(s.cookies)
     assert post_callback(s, url, leads_body()).status_code == 200
-    s.get(url + "/logout")
+    from tests.http_helpers import CSRF
+    s.post(url + "/logout", data={"csrf_token": CSRF.search(s.get(url + "/logout").text).group(1)})
     replay = requests.Session()
     replay.cookies.update(stolen)
     assert post_callback(replay, url, leads_body()).status_code == 401

@@ -7,6 +7,7 @@ import re
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 from sqlalchemy import func, select
 
 from data.models import Activity, EventRecord, Lead, Suppression
@@ -103,3 +104,53 @@ def test_a_tampered_token_is_refused_with_400_and_changes_nothing(db, lead, link
     problem = requests.post(forged, data={"List-Unsubscribe": "One-Click"})
     assert problem.headers["Content-Type"] == "application/problem+json"
     assert state(db, lead) == before
+
+
+def altered_spellings(token: str) -> list[str]:
+    """The same token spelled otherwise: lenient base64 decoding used to accept every one of these."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet[alphabet.index(token[-1]) ^ 1]
+    return [token[:-1] + last, token + "==", token.replace(".", "=."), token[:4] + "!" + token[4:],
+            token.swapcase(), token[:-1], " " + token]
+
+
+def test_an_altered_spelling_of_a_valid_token_is_refused_and_changes_nothing(db, lead, link):
+    base, token = link.split("?token=")
+    before = state(db, lead)
+    for altered in altered_spellings(requests.utils.unquote(token)):
+        page = requests.get(base, params={"token": altered})
+        assert page.status_code == 400 and 'id="unsubscribe-invalid"' in page.text, altered
+        click = requests.post(base, params={"token": altered}, data={"List-Unsubscribe": "One-Click"})
+        assert click.status_code == 400 and click.headers["Content-Type"] == "application/problem+json", altered
+    assert state(db, lead) == before and before["suppressed"] is None
+
+
+TOKEN_EDITS = st.lists(st.tuples(st.integers(0, 200), st.sampled_from(["flip", "insert", "delete"]),
+                                 st.sampled_from("=-_.!%+/ aAzZ09")), min_size=1, max_size=3)
+
+
+def edited(token: str, edits) -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for position, kind, char in edits:
+        i = position % (len(token) or 1)
+        if kind == "insert":
+            token = token[:i] + char + token[i:]
+        elif kind == "delete" or token[i:i + 1] not in alphabet or not token:
+            token = token[:i] + token[i + 1:]
+        else:
+            token = token[:i] + alphabet[alphabet.index(token[i]) ^ 1] + token[i + 1:]
+    return token
+
+
+@hypothesis_settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(edits=TOKEN_EDITS)
+def test_any_edited_token_is_refused_over_http_and_nothing_is_unsubscribed(db, lead, link, edits):
+    base, token = link.split("?token=")
+    token = requests.utils.unquote(token)
+    altered = edited(token, edits)
+    if altered == token:
+        return
+    one_click = requests.post(base, params={"token": altered}, data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 400
+    assert requests.get(base, params={"token": altered}).status_code == 400
+    assert state(db, lead)["suppressed"] is None

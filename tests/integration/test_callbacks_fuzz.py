@@ -1,0 +1,143 @@
+"""Whatever a signed-in user of any role posts to Dash's callback endpoint: property-based fuzzing
+(Hypothesis) of every callback the app registers, with values the page could send and values it never
+would (1e308 as a page number, a list as a search text, forged ids), and of the envelope itself. No
+answer is a 5xx, and a refused request (400, 403) changes nothing."""
+from __future__ import annotations
+
+import json
+import re
+
+import dash
+import pytest
+from dash._utils import split_callback_id
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from data.analytics_models import AnalyticsAssumption
+from data.followup_models import FollowupPause
+from data.models import Activity, ConversionRule, Customer, EmailMessage, EmailTemplate, EventRecord, Lead, Team, User
+from tests.conftest import make_settings, shutdown
+
+# No shrinking: a failing example is reported as found (the app's state moved on, so a shrunk replay
+# would not fail the same way), and shrinking hundreds of requests costs minutes.
+FUZZ = settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+                phases=[Phase.explicit, Phase.generate])
+CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+WRITTEN = (User, Team, Lead, Activity, Customer, EventRecord, EmailTemplate, EmailMessage, ConversionRule, FollowupPause,
+           AnalyticsAssumption)
+ROLES = [name for name in DEMO_ACCOUNTS if name != "sales2"]
+
+SCALAR = (st.none() | st.booleans() | st.integers(-3, 12) | st.integers() | st.sampled_from([1e308, -1e308, 10**20, 2.5, -0.0])
+          | st.text(max_size=12) | st.sampled_from(["", "abc", "7d", "custom", "2020-01-01", "9999-12-31", "ACTIVE", "HOTEL",
+                                                    "viewer", "admin", "?period=custom&from=2020-01-01&to=9999-12-31",
+                                                    "/leads", "/admin/users", "x" * 5000]))
+VALUE = st.recursive(SCALAR, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                     max_leaves=6)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    from app import create_app
+
+    app = create_app(make_settings(tmp_path_factory.mktemp("callbacks"), demo_leads=40, relay_enabled=False,
+                                   scheduler_enabled=False, demo_simulator=False))
+    yield Served(app, dash.get_app().callback_map, {role: signed_in(app, role) for role in ROLES})
+    shutdown(app)
+
+
+class Served(tuple):
+    """(app, callback map, a signed-in client per role), shown briefly in a failing example."""
+
+    def __new__(cls, *parts):
+        return super().__new__(cls, parts)
+
+    def __repr__(self) -> str:
+        return "served"
+
+
+def signed_in(app, username: str):
+    client = app.test_client()
+    token = CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
+    assert client.post("/login", data={"username": username, "password": DEMO_PASSWORD, "csrf_token": token}).status_code == 302
+    return client
+
+
+def stored(app) -> tuple:
+    with app.extensions["cockpit"].uow.session_factory() as s:
+        return tuple(s.scalar(select(func.count()).select_from(model)) for model in WRITTEN)
+
+
+def concrete(component_id: str, draw) -> object:
+    """A pattern-matching id with its wildcards filled in, or the plain id."""
+    if not component_id.startswith("{"):
+        return component_id
+    pattern = json.loads(component_id)
+    return {k: draw(st.integers(0, 5) | st.text(max_size=6)) if isinstance(v, list) else v for k, v in pattern.items()}
+
+
+def dependency(item: dict, draw):
+    entry = lambda: {"id": concrete(item["id"], draw), "property": item["property"], "value": draw(VALUE)}  # noqa: E731
+    if item["id"].startswith("{") and ('["ALL"]' in item["id"] or '["ALLSMALLER"]' in item["id"]):
+        return [entry() for _ in range(draw(st.integers(0, 2)))]
+    return entry()
+
+
+def prop_id(entry) -> str:
+    entry = entry[0] if isinstance(entry, list) and entry else entry
+    if not entry:
+        return "none.n_clicks"
+    given = entry["id"]
+    return f"{json.dumps(given, sort_keys=True, separators=(',', ':')) if isinstance(given, dict) else given}.{entry['property']}"
+
+
+def body_for(key: str, declared: dict, draw) -> dict:
+    inputs = [dependency(i, draw) for i in declared["inputs"]]
+    outputs = split_callback_id(key)
+    return {"output": key, "outputs": outputs, "inputs": inputs, "state": [dependency(s, draw) for s in declared["state"]],
+            "changedPropIds": [prop_id(draw(st.sampled_from(inputs)))] if inputs else []}
+
+
+def assert_answered(app, response, before, what: str):
+    assert response.status_code in (200, 204, 400, 403), f"{what}: {response.status_code} {response.get_data(as_text=True)[:400]}"
+    if response.status_code in (400, 403):
+        assert stored(app) == before, f"{what}: a refused callback changed something"
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_every_callback_as_every_role(served, data):
+    app, callback_map, clients = served
+    for key, declared in sorted(callback_map.items()):
+        role = data.draw(st.sampled_from(ROLES))
+        body = body_for(key, declared, data.draw)
+        before = stored(app)
+        assert_answered(app, clients[role].post("/_dash-update-component", json=body), before, f"{role} {key}")
+
+
+ENVELOPES = st.one_of(VALUE, st.fixed_dictionaries({"output": VALUE}, optional={"outputs": VALUE, "inputs": VALUE, "state": VALUE,
+                                                                               "changedPropIds": VALUE}))
+
+
+@FUZZ
+@given(body=ENVELOPES, key=st.sampled_from(["leads-table.data", "roi-url.search", "..leads-table.data...leads-table.page_count...leads-total.children.."]))
+def test_fuzz_callback_envelopes(served, body, key):
+    app, _, clients = served
+    if isinstance(body, dict) and isinstance(body.get("output"), int):
+        body["output"] = key  # now and then a real callback with a broken rest
+    before = stored(app)
+    response = clients["admin"].post("/_dash-update-component", json=body)
+    assert_answered(app, response, before, "envelope")
+
+
+@pytest.mark.parametrize("page_current, search", [(1e308, ""), (10**20, ""), ("abc", ""), (0, ["a", "b"]), (0, {"a": 1})])
+def test_hostile_leads_table_values_get_400(served, page_current, search):
+    app, callback_map, clients = served
+    key = next(k for k in callback_map if "leads-table.data" in k)
+    values = {"leads-search": search, "leads-table.page_current": page_current}
+    body = {"output": key, "outputs": split_callback_id(key), "changedPropIds": ["leads-search.value"], "state": [],
+            "inputs": [{"id": i["id"], "property": i["property"],
+                        "value": values.get(f"{i['id']}.{i['property']}", values.get(i["id"]))} for i in callback_map[key]["inputs"]]}
+    r = clients["sales"].post("/_dash-update-component", json=body)
+    assert r.status_code == 400 and r.mimetype == "application/problem+json", r.get_data(as_text=True)[:300]
