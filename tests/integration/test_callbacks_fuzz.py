@@ -141,3 +141,17 @@ def test_hostile_leads_table_values_get_400(served, page_current, search):
                         "value": values.get(f"{i['id']}.{i['property']}", values.get(i["id"]))} for i in callback_map[key]["inputs"]]}
     r = clients["sales"].post("/_dash-update-component", json=body)
     assert r.status_code == 400 and r.mimetype == "application/problem+json", r.get_data(as_text=True)[:300]
+
+
+FAR_RANGE = "?period=custom&from=2020-01-01&to=9999-12-31"
+
+
+def test_a_date_range_ending_in_9999_is_refused_by_the_funnel_and_the_export(served):
+    app, callback_map, clients = served
+    key = next(k for k in callback_map if "funnel-body.children" in k)
+    body = {"output": key, "outputs": split_callback_id(key), "changedPropIds": ["funnel-url.search"], "state": [],
+            "inputs": [{"id": "funnel-url", "property": "search", "value": FAR_RANGE}]}
+    r = clients["analyst"].post("/_dash-update-component", json=body)
+    assert r.status_code == 200 and "2200-01-01" in r.get_data(as_text=True)  # the page says which range it takes
+    r = clients["manager"].get(f"/export/leads.csv{FAR_RANGE}")
+    assert r.status_code == 400 and r.json["parameter"] == "to"

@@ -164,3 +164,10 @@ def test_admin_callbacks_are_refused_to_other_roles(url, db):
     assert r.status_code == 200 and "may not open admin_users" in r.text
     with db() as session:
         assert session.scalar(select(User).where(User.username == "intruder")) is None
+
+
+@pytest.mark.parametrize("path", ["/_dash-component-suites/dash/no-such.js", "/_dash-component-suites/nosuchpkg/x.js",
+                                  "/_dash-component-suites/dash/dcc/nope.v1_0_0m1.js"])
+def test_an_unknown_script_path_is_404_not_500(url, path):
+    r = requests.get(url + path)
+    assert r.status_code == 404 and r.headers["Content-Type"].startswith("application/problem+json")
