@@ -1,7 +1,8 @@
 /* The cockpit's live stream: one EventSource per tab on /stream/cockpit (DESIGN section 9).
    A snapshot with a new version sets the snapshot store, which re-renders the widget on the server
    (scope is decided there again). The browser reconnects a dropped stream by itself; when the server
-   refuses (503 at the stream cap) the interval fallback takes over and a reconnect is tried later. */
+   refuses (503 at the stream cap) the interval fallback takes over and a reconnect is tried later; when
+   the session ended, the server says so and the tab goes to the sign-in form. */
 (function () {
   var live = { source: null, url: null, version: null, retry: null };
   var RETRY_MS = 10000;
@@ -37,6 +38,10 @@
         setProps('cockpit-live-snapshot', { data: { version: e.lastEventId, at: Date.now() } });
       }
       live.version = e.lastEventId;
+    });
+    source.addEventListener('signed-out', function () {  // the session ended (sign-out elsewhere, password, deactivation)
+      close();
+      window.location.assign('/login?next=' + encodeURIComponent(window.location.pathname + window.location.search));
     });
     source.onerror = function () {
       if (live.source !== source) { return; }

@@ -88,11 +88,17 @@ def require(actor: Actor, page: Page) -> None:
 
 def scope_for(actor: Actor, team_id: int | None = None, user_id: int | None = None,
               member_team_of: dict[int, int | None] | None = None) -> Scope:
-    """Narrow the requested scope to what the actor may see.
+    """Narrow the requested scope to what the actor may see. The rule, per role:
+
+    - sales: only themselves, whatever they ask for;
+    - manager: their team, or one member of it;
+    - admin, analyst: anything (everything, a team, one member);
+    - viewer: aggregates only, of a team or of everything, never one member.
 
     `member_team_of` maps user ids to their team so a manager can drill into a member of their own
     team only. A request for something outside the actor's reach collapses to the actor's own
-    scope rather than failing, so a replayed callback with foreign ids yields nothing foreign.
+    scope rather than failing, so a replayed callback with foreign ids yields nothing foreign; a
+    viewer asking for a member gets the aggregate of the team asked for (or of everything).
     """
     member_team_of = member_team_of or {}
     if actor.role == Role.SALES:
@@ -101,10 +107,14 @@ def scope_for(actor: Actor, team_id: int | None = None, user_id: int | None = No
         if user_id is not None and actor.team_id is not None and member_team_of.get(user_id) == actor.team_id:
             return Scope(team_id=actor.team_id, user_id=user_id)
         return Scope(team_id=actor.team_id if actor.team_id is not None else -1)
-    # admin, analyst, viewer: anything they ask for
-    if user_id is not None:
+    if user_id is not None and sees_individuals(actor):
         return Scope(team_id=member_team_of.get(user_id, team_id), user_id=user_id)
     return Scope(team_id=team_id)
+
+
+def sees_individuals(actor: Actor) -> bool:
+    """May read one person's numbers (their own at least); viewers read aggregates only."""
+    return actor.role != Role.VIEWER
 
 
 def sees_lead_rows(actor: Actor) -> bool:

@@ -16,15 +16,16 @@ from components.cockpit_widget import (PERIOD_ID, REFRESH_ID, SNAPSHOT_ID, STATU
 from components.shell import page_header, refusal
 from domain.roles import Forbidden
 from pages._context import actor, deps
-from services.cockpit_live import DEFAULT_PERIOD, PERIODS, cockpit_numbers, status_counts
+from services.cockpit_live import DEFAULT_PERIOD, PERIODS, InvalidView, cockpit_numbers, status_counts, view_id
 
 dash.register_page(__name__, path="/", name="Cockpit", title="Cockpit · Follow-up Cockpit", order=0)
 
 
 def _as_int(value):
+    """An id from the URL or a callback; anything that names no row (also a huge number) is ignored."""
     try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+        return view_id("id", value)
+    except InvalidView:
         return None
 
 

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from data import analytics_queries
-from domain.roles import Actor, Forbidden, Page, Role, may_open
+from domain.roles import Actor, Forbidden, Page, Role, may_open, sees_individuals
 from domain.stats import difference, verdict, wilson
 from services.analytics_filters import FilterOptions, Filters, parse_filters, scoped_params, utc_today
 
@@ -43,6 +43,7 @@ def filter_options(deps, actor: Actor) -> FilterOptions:
             teams = [(t.id, t.name) for t in tx.users.teams() if team is None or t.id == team]
             members = tx.users.members(team) if actor.role != Role.MANAGER or team is not None else []
             users = [(u.id, u.display_name) for u in members if u.role in (Role.SALES.value, Role.MANAGER.value)]
+            users = users if sees_individuals(actor) else []  # viewers filter by team, never by person
     with warehouse_cursor(deps) as cur:
         templates = [r[0] for r in cur.execute("SELECT DISTINCT template_id FROM daily_counts WHERE type = 'followup.sent'"
                                                " AND template_id IS NOT NULL ORDER BY 1").fetchall()]

@@ -20,6 +20,34 @@ MIN_SERIES_DAYS = 14
 RECENT_ROWS = 8
 EMPTY = {"t3_sent": 0, "t7_sent": 0, "sent": 0, "replies": 0, "positive": 0, "conversions": 0}
 PICKS_ANY_TEAM = (Role.ADMIN, Role.ANALYST, Role.VIEWER)
+MAX_ID = 2**31 - 1  # ids are 32-bit in every table: a larger number names nothing (and overflows SQLite)
+
+
+class InvalidView(ValueError):
+    """A team, member or period the cockpit cannot show: the stream answers 400 naming `name`."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"{name} {reason}")
+        self.name = name
+
+
+def view_id(name: str, raw) -> int | None:
+    """A team or member id from a query or a callback: None when absent, else 1..MAX_ID or InvalidView."""
+    if raw is None or raw == "":
+        return None
+    text = str(raw) if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
+    # ASCII digits only: "²" and "٣" are digits to isdigit(); the length check keeps int() cheap.
+    if not (text.isascii() and text.isdigit() and len(text) <= 10 and 1 <= int(text) <= MAX_ID):
+        raise InvalidView(name, f"must be a whole number from 1 to {MAX_ID}")
+    return int(text)
+
+
+def view_period(raw: str | None) -> str:
+    if raw is None:
+        return DEFAULT_PERIOD
+    if raw not in PERIODS:
+        raise InvalidView("period", f"must be one of {', '.join(PERIODS)}")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -139,6 +167,7 @@ def cockpit_numbers(deps, actor: Actor, period: str = DEFAULT_PERIOD, team_id: i
                     member_id: int | None = None) -> CockpitNumbers:
     require(actor, Page.COCKPIT)
     period = period if period in PERIODS else DEFAULT_PERIOD
+    team_id, member_id = view_id("team", team_id), view_id("member", member_id)
     now = deps.clock()
     today = now.date()
     window = Window.of(period, today)
@@ -163,5 +192,6 @@ def cockpit_numbers(deps, actor: Actor, period: str = DEFAULT_PERIOD, team_id: i
 def status_counts(deps, actor: Actor, team_id: int | None = None, member_id: int | None = None) -> dict[str, int]:
     """Leads by status in the caller's scope (OLTP; shown beside the widget, not pushed live)."""
     require(actor, Page.COCKPIT)
+    team_id, member_id = view_id("team", team_id), view_id("member", member_id)
     with deps.uow(write=False) as tx:
         return tx.leads.status_counts(resolve_scope(tx, actor, team_id, member_id))
