@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from data.models import Lead, Team, User
-from domain.roles import Actor, Role
+from data.models import Lead, Team
 from mailer.templates import TemplateSource
 from services import templates as svc
 from tests.conftest import make_settings
+from tests.integration.test_mail_templates_admin import actor
 
 FOOT = "\n{{ unsubscribe_url }}"
 SHOW_COMPANY = TemplateSource("Hi {{ company }}", "<p>{{ company }}</p>" + FOOT, "{{ company }}" + FOOT, ("company",))
@@ -24,12 +24,6 @@ def settings(tmp_path):
 @pytest.fixture
 def uow(app):
     return app.extensions["cockpit"].uow
-
-
-def actor(uow, username: str) -> Actor:
-    with uow(write=False) as tx:
-        u = tx.session.scalar(select(User).where(User.username == username))
-        return Actor(u.id, u.username, Role(u.role), u.team_id)
 
 
 def team_id(uow, name: str) -> int:
