@@ -16,6 +16,7 @@ run: $(STAMP)
 	COCKPIT_DEMO=$${COCKPIT_DEMO:-1} SCHEDULER_ENABLED=$${SCHEDULER_ENABLED:-1} $(PY) app.py
 
 test: $(STAMP)
+	scripts/system-packages
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
