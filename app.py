@@ -25,7 +25,9 @@ if __name__ == "__main__":
 import dash  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask_wtf.csrf import CSRFProtect
+from waitress import serve
 
+from data.commit_flags import EVENTS_WRITTEN, SINK_DELIVERIES_QUEUED
 from data.db import make_engine, make_session_factory
 from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from data.migrate import upgrade
@@ -39,12 +41,13 @@ from pipelines.consumers.conversion import ConversionConsumer
 from pipelines.demo_simulator import DemoSimulator
 from pipelines.pg_notify import listen_for_events
 from pipelines.relay import Relay
-from pipelines.scheduler import start_scheduler
+from pipelines.scheduler import start_scheduler, stop_scheduler
 from pipelines.sinks.dispatcher import SinkDispatcher
 from pipelines.sinks.nats import NatsSink
 from pipelines.sinks.webhook import WebhookSink
 from services.auth import hash_password
-from services.deps import Dependencies
+from services.conversions import setup_for
+from services.deps import EXTENSION, Dependencies
 from services.followups import automation_from_settings
 from services.mail_events import PublishedMailOutcomes
 from services.clock import utc_now
@@ -87,9 +90,7 @@ def create_app(settings: Settings) -> Flask:
     ensure_seed_templates(uow, utc_now())  # product content: every kind+locale without a template gets one
     ensure_default_rules(uow, utc_now())  # the default conversion rules, created once by name
     link_earlier_registrations(uow)  # logs written before lead.created: their API leads count in analytics
-    deps = Dependencies(settings=settings, engine=engine, uow=uow, warehouse=open_replica(settings.analytics_path, per_process=engine.dialect.name == "postgresql"))
     server = _flask(settings)
-    server.extensions["cockpit"] = deps
     install_login(server, uow)
     csrf = CSRFProtect(server)
     server.register_blueprint(auth_routes.bp)
@@ -104,6 +105,7 @@ def create_app(settings: Settings) -> Flask:
     server.register_blueprint(export_routes.bp)  # GET only: no CSRF question
     install_problem_handlers(server)
     telemetry = install_metrics(server, settings, uow)  # GET /metrics (Bearer METRICS_TOKEN); before the guard
+    deps = server.extensions[EXTENSION] = _dependencies(settings, engine, uow, telemetry)  # read with deps()
     install_guard(server)
     # CSP, frame and sniffing headers on every response; the script hashes need the built Dash app
     install_security_headers(server, settings, _dash(server))
@@ -118,35 +120,43 @@ def create_app(settings: Settings) -> Flask:
         if name.startswith("/_dash"):
             csrf.exempt(view)
     sinks = _sinks(settings)
-    followups = automation_from_settings(settings, telemetry=telemetry)  # the follow-up rules, holidays and email core
     # conversion after lead-state: that one records the REPLY activity of an external reply first
-    consumers = [LeadStateConsumer(followups), ConversionConsumer(followups, settings, deps.clock)]
+    consumers = [LeadStateConsumer(deps.followups), ConversionConsumer(deps.conversion, deps.clock)]
+    # Each worker wakes after this process's commits that wrote its work (`wake_on`), else it polls.
     relay = Relay(uow, consumers=consumers, sinks=[sink.name for sink in sinks], clock=deps.clock,
-                  telemetry=telemetry)
-    uow.on_events_committed(relay.wake)
+                  telemetry=telemetry).wake_on(uow, EVENTS_WRITTEN)
     server.extensions["relay"] = relay.start() if settings.relay_enabled else relay
     # This process's DuckDB replica, tailing the event log; applied batches wake the cockpit streams.
-    projection = AnalyticsProjection(uow, deps.warehouse, Broadcaster(), clock=deps.clock, poll_seconds=settings.analytics_poll_s)
-    uow.on_events_committed(projection.wake)
+    projection = AnalyticsProjection(uow, deps.warehouse, Broadcaster(), clock=deps.clock,
+                                     poll_seconds=settings.analytics_poll_s).wake_on(uow, EVENTS_WRITTEN)
     server.extensions["analytics_projection"] = projection.start() if settings.relay_enabled else projection
     install_streams(server, projection.broadcaster)
     if engine.dialect.name == "postgresql":  # other processes' commits wake this relay too (DESIGN section 2)
         server.extensions["pg_listener"] = listen_for_events(engine, relay.wake, projection.wake)
     # One dispatcher thread per external sink, woken when the relay queued deliveries for it.
-    dispatchers = [SinkDispatcher(uow, sink, clock=deps.clock, max_attempts=settings.sink_max_attempts) for sink in sinks]
-    for dispatcher in dispatchers:
-        relay.on_marked(dispatcher.wake)
+    dispatchers = [SinkDispatcher(uow, sink, clock=deps.clock, max_attempts=settings.sink_max_attempts)
+                   .wake_on(uow, SINK_DELIVERIES_QUEUED) for sink in sinks]
     server.extensions["sink_dispatchers"] = [d.start() for d in dispatchers] if settings.relay_enabled else dispatchers
     # Sends queued mail (DESIGN section 5); a commit that queued mail wakes it, a 1 s poll is the fallback.
     mail_dispatcher = build_dispatcher(uow, settings, clock=deps.clock, outcomes=PublishedMailOutcomes(), metrics=mail_metrics(server))
     server.extensions["mail_dispatcher"] = mail_dispatcher.start() if settings.relay_enabled else mail_dispatcher
     if settings.scheduler_enabled:
-        server.extensions["scheduler"] = start_scheduler(deps, followups)
+        server.extensions["scheduler"] = start_scheduler(deps)
     if settings.demo and settings.demo_simulator:  # new leads, samples and replies keep the demo moving
         server.extensions["demo_simulator"] = DemoSimulator(
             uow, settings.demo_seed, settings.demo_simulator_interval_s, deps.clock,
-            tracking=Tracking(settings.tracking_enabled, settings.secret_key)).start()
+            tracking=deps.tracking).start()
     return server
+
+
+def _dependencies(settings: Settings, engine, uow: SqlAlchemyUnitOfWork, telemetry) -> Dependencies:
+    """What the entrypoints share, built once: the one follow-up automation (rules, holidays, the email
+    core, this app's telemetry) serves the scheduler, the consumers and the pages alike."""
+    followups = automation_from_settings(settings, telemetry=telemetry)
+    warehouse = open_replica(settings.analytics_path, per_process=engine.dialect.name == "postgresql")
+    return Dependencies(settings=settings, engine=engine, uow=uow, warehouse=warehouse,
+                        followups=followups, conversion=setup_for(followups, settings),
+                        tracking=Tracking(settings.tracking_enabled, settings.secret_key), telemetry=telemetry)
 
 
 def _sinks(settings: Settings) -> list:
@@ -163,8 +173,6 @@ def shutdown(server: Flask) -> None:
     when serving ends; tests call it for each app they build, so no thread outlives its app."""
     scheduler = server.extensions.get("scheduler")
     if scheduler is not None:
-        from pipelines.scheduler import stop_scheduler
-
         stop_scheduler(scheduler)
     # Producers first, then what delivers: a send in progress records its outcome before the end.
     workers = [server.extensions.get("demo_simulator"), server.extensions.get("relay"),
@@ -172,7 +180,7 @@ def shutdown(server: Flask) -> None:
                *server.extensions.get("sink_dispatchers", [])]
     for worker in filter(None, workers):
         worker.stop()
-    deps = server.extensions["cockpit"]
+    deps = server.extensions[EXTENSION]
     deps.warehouse.close()
     deps.engine.dispose()  # also ends the PostgreSQL listener
 
@@ -214,8 +222,6 @@ def main() -> int:
     if settings.demo:
         print(f"  demo accounts: {', '.join(DEMO_ACCOUNTS)} (password '{DEMO_PASSWORD}')", flush=True)
         print(f"  API token: {settings.api_token}   metrics token: {settings.metrics_token}", flush=True)
-    from waitress import serve
-
     try:
         serve(server, host=settings.host, port=settings.port, **serve_options(settings))
     finally:

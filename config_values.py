@@ -1,14 +1,83 @@
-"""Parsers of the settings' raw text: each turns one environment value (or one family of values)
-into typed settings, or stops start-up with a SettingsError naming the variable and the reason."""
+"""How a setting is declared and how its raw text is read.
+
+A parser turns one variable's text into a typed value, or stops start-up with a SettingsError whose one
+line names the variable and the reason; a check is a rule between a setting and the settings above it.
+"""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import time
-from typing import Mapping
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+Parse = Callable[[str, str], Any]  # (variable, text) -> value
+Derive = Callable[[Mapping[str, Any]], Any]  # the settings read so far -> a default
+Check = Callable[[str, Any, Mapping[str, Any]], str | None]  # (variable, value, settings so far) -> error
 
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message is one line meant for the operator."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting as an operator sees it: its variable(s), how the text is read, its default and meaning."""
+
+    env: tuple[str, ...]  # the first one set wins
+    parse: Parse
+    default: str | Derive  # text read like the variable's, or text derived from the settings above
+    meaning: str
+    blank_is_default: bool = False  # an empty variable counts as unset (otherwise "" is parsed)
+    check: Check | None = None
+    fill: Derive | None = None  # after overrides, an empty value becomes fill(final settings)
+
+    def read(self, env: Mapping[str, str], above: Mapping[str, Any]) -> Any:
+        """The value from the environment, else from the default; parsed and checked either way."""
+        name, raw = self._given(env)
+        if raw is None:
+            raw = self.default if isinstance(self.default, str) else self.default(above)
+        value = self.parse(name, raw)
+        error = self.check(name, value, above) if self.check else None
+        if error:
+            raise SettingsError(error)
+        return value
+
+    def _given(self, env: Mapping[str, str]) -> tuple[str, str | None]:
+        for name in self.env:
+            raw = env.get(name)
+            if raw is not None and (raw or not self.blank_is_default):
+                return name, raw
+        return self.env[0], None
+
+
+def setting(env: str | tuple[str, ...], parse: Parse, default: str | Derive = "", meaning: str = "", *,
+            blank_is_default: bool = False, check: Check | None = None, fill: Derive | None = None) -> Any:
+    """A Settings field: everything about the setting lives in its metadata, nothing in a default."""
+    names = (env,) if isinstance(env, str) else env
+    return field(metadata={"setting": Setting(names, parse, default, meaning, blank_is_default, check, fill)})
+
+
+# --- parsers -------------------------------------------------------------------------------------------
+
+def text(name: str, raw: str) -> str:
+    return raw
+
+
+def stripped(name: str, raw: str) -> str:
+    return raw.strip()
+
+
+def path(name: str, raw: str) -> Path:
+    return Path(raw)
+
+
+def without_trailing_slash(name: str, raw: str) -> str:
+    return raw.rstrip("/")
+
+
+def public_url(name: str, raw: str) -> str:
+    return raw.strip().rstrip("/")
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -34,137 +103,6 @@ def parse_int(name: str, raw: str, low: int, high: int) -> int:
     return value
 
 
-MAIL_PROVIDER_NAMES = ("file", "smtp", "sendgrid", "ses")
-
-
-def mail_values(env: Mapping[str, str]) -> dict[str, object]:
-    """The mail settings; a provider listed in MAIL_PROVIDERS without what it needs stops start-up."""
-    providers = tuple(p.strip().lower() for p in env.get("MAIL_PROVIDERS", "file").split(",") if p.strip())
-    for name in providers:
-        if name not in MAIL_PROVIDER_NAMES:
-            raise SettingsError(f"MAIL_PROVIDERS names {name!r}; known: {', '.join(MAIL_PROVIDER_NAMES)}")
-    if not providers or len(set(providers)) != len(providers):
-        raise SettingsError("MAIL_PROVIDERS must list at least one provider, each once")
-    security = env.get("SMTP_SECURITY", "starttls").strip().lower()
-    if security not in ("starttls", "ssl", "none"):
-        raise SettingsError(f"SMTP_SECURITY={security!r} is not one of starttls, ssl, none")
-    if "smtp" in providers and not env.get("SMTP_HOST"):
-        raise SettingsError("SMTP_HOST is not set (required when MAIL_PROVIDERS lists smtp)")
-    if "sendgrid" in providers and not env.get("SENDGRID_API_KEY"):
-        raise SettingsError("SENDGRID_API_KEY is not set (required when MAIL_PROVIDERS lists sendgrid)")
-    return {
-        "mail_providers": providers,
-        "mail_from": env.get("MAIL_FROM") or "Follow-up Cockpit <noreply@localhost>",
-        "smtp_host": env.get("SMTP_HOST", ""),
-        "smtp_port": parse_int("SMTP_PORT", env.get("SMTP_PORT", "465" if security == "ssl" else "587"), 1, 65535),
-        "smtp_user": env.get("SMTP_USER", ""),
-        "smtp_password": env.get("SMTP_PASSWORD", ""),
-        "smtp_security": security,
-        "sendgrid_api_key": env.get("SENDGRID_API_KEY", ""),
-        "sendgrid_base_url": (env.get("SENDGRID_BASE_URL") or "https://api.sendgrid.com").rstrip("/"),
-        "ses_region": env.get("SES_REGION") or "eu-central-1",
-        "ses_endpoint_url": env.get("SES_ENDPOINT_URL", ""),
-        "mail_rate_per_minute": parse_int("MAIL_RATE_PER_MINUTE", env.get("MAIL_RATE_PER_MINUTE", "60"), 1, 100_000),
-        "mail_rate_per_hour": parse_int("MAIL_RATE_PER_HOUR", env.get("MAIL_RATE_PER_HOUR", "240"), 1, 1_000_000),
-        "mail_max_attempts": parse_int("MAIL_MAX_ATTEMPTS", env.get("MAIL_MAX_ATTEMPTS", "8"), 1, 100),
-        # Empty: derived from HOST and PORT once those are known (config.load_settings).
-        "public_base_url": (env.get("PUBLIC_URL") or env.get("PUBLIC_BASE_URL") or "").strip().rstrip("/"),
-    }
-
-
-NATS_SUBJECT = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
-NATS_STREAM = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
-
-def sink_values(env: Mapping[str, str]) -> dict[str, object]:
-    """The event sink settings; a webhook without a signing secret, or a malformed URL, stops start-up."""
-    url, secret, nats_url = env.get("WEBHOOK_URL", "").strip(), env.get("WEBHOOK_SECRET", ""), env.get("NATS_URL", "").strip()
-    if url and not url.startswith(("http://", "https://")):
-        raise SettingsError(f"WEBHOOK_URL must start with http:// or https://, got {url.split(':')[0]!r}")
-    if url and len(secret) < 16:
-        raise SettingsError("WEBHOOK_SECRET must be set to at least 16 characters when WEBHOOK_URL is set")
-    if nats_url and not nats_url.startswith(("nats://", "tls://", "ws://", "wss://")):
-        raise SettingsError(f"NATS_URL must start with nats://, tls://, ws:// or wss://, got {nats_url.split(':')[0]!r}")
-    prefix, stream = env.get("NATS_SUBJECT_PREFIX") or "cockpit.events", env.get("NATS_STREAM") or "COCKPIT_EVENTS"
-    if not NATS_SUBJECT.match(prefix):
-        raise SettingsError(f"NATS_SUBJECT_PREFIX={prefix!r} is not dot-separated letters, digits, _ or -")
-    if not NATS_STREAM.match(stream):
-        raise SettingsError(f"NATS_STREAM={stream!r} is not 1-64 letters, digits, _ or -")
-    return {"webhook_url": url, "webhook_secret": secret, "nats_url": nats_url, "nats_subject_prefix": prefix,
-            "nats_stream": stream,
-            "sink_max_attempts": parse_int("SINK_MAX_ATTEMPTS", env.get("SINK_MAX_ATTEMPTS", "8"), 1, 100)}
-
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-BUSINESS_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
-
-
-def _business_hours(raw: str) -> tuple[time, time]:
-    match = BUSINESS_HOURS.match(raw.strip())
-    try:
-        opens, closes = (time(int(h), int(m)) for h, m in ((match[1], match[2]), (match[3], match[4])))
-    except (TypeError, ValueError):
-        raise SettingsError(f"FOLLOWUP_BUSINESS_HOURS={raw!r} is not HH:MM-HH:MM (e.g. 08:00-18:00)") from None
-    if closes <= opens:
-        raise SettingsError(f"FOLLOWUP_BUSINESS_HOURS={raw!r} must close after it opens")
-    return opens, closes
-
-
-def _weekday(raw: str, part: str) -> int:
-    name = part.strip().lower()[:3]
-    if name not in WEEKDAYS:
-        raise SettingsError(f"FOLLOWUP_BUSINESS_DAYS={raw!r} names {part.strip()!r}; use Mon..Sun, e.g. Mon-Fri or Mon,Wed,Fri")
-    return WEEKDAYS.index(name)
-
-
-def _business_days(raw: str) -> frozenset[int]:
-    """`Mon-Fri`, `Mon,Wed,Fri` or `Sun-Thu` (a range may wrap past Sunday)."""
-    days: set[int] = set()
-    for item in filter(str.strip, raw.split(",")):
-        first, _, last = item.partition("-")
-        start, end = _weekday(raw, first), _weekday(raw, last or first)
-        days.update((start + i) % 7 for i in range((end - start) % 7 + 1))
-    if not days:
-        raise SettingsError(f"FOLLOWUP_BUSINESS_DAYS={raw!r} names no day; use Mon..Sun, e.g. Mon-Fri")
-    return frozenset(days)
-
-
-def followup_values(env: Mapping[str, str]) -> dict[str, object]:
-    return {
-        "followup_business_hours": _business_hours(env.get("FOLLOWUP_BUSINESS_HOURS", "08:00-18:00")),
-        "followup_business_days": _business_days(env.get("FOLLOWUP_BUSINESS_DAYS", "Mon-Fri")),
-        "followup_holidays": parse_bool("FOLLOWUP_HOLIDAYS", env.get("FOLLOWUP_HOLIDAYS", "on")),
-        "followup_interval_s": parse_int("FOLLOWUP_INTERVAL_S", env.get("FOLLOWUP_INTERVAL_S", "120"), 5, 86_400),
-        "followup_stale_after_h": parse_int("FOLLOWUP_STALE_AFTER_H", env.get("FOLLOWUP_STALE_AFTER_H", "24"), 1, 720),
-    }
-
-
-def sse_values(env: Mapping[str, str]) -> dict[str, object]:
-    return {
-        "sse_max_streams": parse_int("SSE_MAX_STREAMS", env.get("SSE_MAX_STREAMS", "100"), 0, 10_000),
-        "sse_heartbeat_s": parse_float("SSE_HEARTBEAT_S", env.get("SSE_HEARTBEAT_S", "15"), 0.05, 300),
-        "sse_debounce_ms": parse_int("SSE_DEBOUNCE_MS", env.get("SSE_DEBOUNCE_MS", "100"), 0, 5_000),
-        "analytics_poll_s": parse_int("ANALYTICS_POLL_MS", env.get("ANALYTICS_POLL_MS", "1000"), 50, 60_000) / 1000,
-    }
-
-
-WEB_CONNECTIONS_BESIDES_STREAMS = 100  # page loads, callbacks and API calls next to the open streams
-
-
-def web_values(env: Mapping[str, str], sse_max_streams: int) -> dict[str, object]:
-    """Waitress's connection limits (web/serving.py). The limit is high so that idle sockets cannot fill
-    it; the channel timeout is short so that, past the limit, idle sockets are closed within a minute."""
-    default_limit = max(1000, sse_max_streams + WEB_CONNECTIONS_BESIDES_STREAMS)
-    limit = parse_int("WEB_CONNECTION_LIMIT", env.get("WEB_CONNECTION_LIMIT", str(default_limit)), 1, 100_000)
-    if limit < sse_max_streams + WEB_CONNECTIONS_BESIDES_STREAMS:
-        raise SettingsError(f"WEB_CONNECTION_LIMIT={limit} must exceed SSE_MAX_STREAMS ({sse_max_streams}) "
-                            f"by {WEB_CONNECTIONS_BESIDES_STREAMS}: open streams would leave no room for requests")
-    return {
-        "web_connection_limit": limit,
-        "web_channel_timeout_s": parse_int("WEB_CHANNEL_TIMEOUT_S", env.get("WEB_CHANNEL_TIMEOUT_S", "30"), 1, 3600),
-    }
-
-
 def parse_float(name: str, raw: str, low: float, high: float) -> float:
     try:
         value = float(raw)
@@ -175,6 +113,133 @@ def parse_float(name: str, raw: str, low: float, high: float) -> float:
     return value
 
 
-def parse_share(name: str, raw: str) -> float:
-    """A number from 0 to 1, e.g. a confidence threshold."""
-    return parse_float(name, raw, 0.0, 1.0)
+def whole(low: int, high: int) -> Parse:
+    return lambda name, raw: parse_int(name, raw, low, high)
+
+
+def number(low: float, high: float) -> Parse:
+    return lambda name, raw: parse_float(name, raw, low, high)
+
+
+def millis_as_seconds(low: int, high: int) -> Parse:
+    return lambda name, raw: parse_int(name, raw, low, high) / 1000
+
+
+def _either(options: tuple[str, ...]) -> str:
+    return f"{', '.join(options[:-1])} or {options[-1]}" if len(options) > 1 else options[0]
+
+
+def url(*schemes: str, accepted: tuple[str, ...] = ()) -> Parse:
+    """A URL starting with one of `schemes` (or of the looser `accepted` prefixes); empty means off."""
+    def parse(name: str, raw: str) -> str:
+        if raw and not raw.startswith(accepted or schemes):
+            raise SettingsError(f"{name} must start with {_either(schemes)}, got {raw.split(':')[0]!r}")
+        return raw
+    return parse
+
+
+def stripped_url(*schemes: str) -> Parse:
+    inner = url(*schemes)
+    return lambda name, raw: inner(name, raw.strip())
+
+
+def secret(min_length: int) -> Parse:
+    """A secret of at least `min_length` characters; empty means not given."""
+    def parse(name: str, raw: str) -> str:
+        if raw and len(raw) < min_length:
+            raise SettingsError(f"{name} is shorter than {min_length} characters")
+        return raw
+    return parse
+
+
+def one_of(*options: str) -> Parse:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in options:
+            raise SettingsError(f"{name}={value!r} is not one of {', '.join(options)}")
+        return value
+    return parse
+
+
+def matching(pattern: str, description: str) -> Parse:
+    compiled = re.compile(pattern)
+
+    def parse(name: str, raw: str) -> str:
+        if not compiled.match(raw):
+            raise SettingsError(f"{name}={raw!r} is not {description}")
+        return raw
+    return parse
+
+
+def provider_list(*known: str) -> Parse:
+    """An ordered, comma-separated list of known providers, each once, at least one."""
+    def parse(name: str, raw: str) -> tuple[str, ...]:
+        names = tuple(p.strip().lower() for p in raw.split(",") if p.strip())
+        for item in names:
+            if item not in known:
+                raise SettingsError(f"{name} names {item!r}; known: {', '.join(known)}")
+        if not names or len(set(names)) != len(names):
+            raise SettingsError(f"{name} must list at least one provider, each once")
+        return names
+    return parse
+
+
+BUSINESS_HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def business_hours(name: str, raw: str) -> tuple[time, time]:
+    match = BUSINESS_HOURS.match(raw.strip())
+    try:
+        opens, closes = (time(int(h), int(m)) for h, m in ((match[1], match[2]), (match[3], match[4])))
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name}={raw!r} is not HH:MM-HH:MM (e.g. 08:00-18:00)") from None
+    if closes <= opens:
+        raise SettingsError(f"{name}={raw!r} must close after it opens")
+    return opens, closes
+
+
+def _weekday(name: str, raw: str, part: str) -> int:
+    day = part.strip().lower()[:3]
+    if day not in WEEKDAYS:
+        raise SettingsError(f"{name}={raw!r} names {part.strip()!r}; use Mon..Sun, e.g. Mon-Fri or Mon,Wed,Fri")
+    return WEEKDAYS.index(day)
+
+
+def business_days(name: str, raw: str) -> frozenset[int]:
+    """`Mon-Fri`, `Mon,Wed,Fri` or `Sun-Thu` (a range may wrap past Sunday); Monday is 0."""
+    days: set[int] = set()
+    for item in filter(str.strip, raw.split(",")):
+        first, _, last = item.partition("-")
+        start, end = _weekday(name, raw, first), _weekday(name, raw, last or first)
+        days.update((start + i) % 7 for i in range((end - start) % 7 + 1))
+    if not days:
+        raise SettingsError(f"{name}={raw!r} names no day; use Mon..Sun, e.g. Mon-Fri")
+    return frozenset(days)
+
+
+# --- checks: rules between a setting and the settings above it ------------------------------------------
+
+def required_when_provider(provider: str) -> Check:
+    def check(name: str, value: Any, above: Mapping[str, Any]) -> str | None:
+        if provider in above["mail_providers"] and not value:
+            return f"{name} is not set (required when MAIL_PROVIDERS lists {provider})"
+        return None
+    return check
+
+
+def signs_the_webhook(name: str, value: str, above: Mapping[str, Any]) -> str | None:
+    if above["webhook_url"] and len(value) < 16:
+        return f"{name} must be set to at least 16 characters when WEBHOOK_URL is set"
+    return None
+
+
+WEB_CONNECTIONS_BESIDES_STREAMS = 100  # page loads, callbacks and API calls next to the open streams
+
+
+def leaves_room_beside_streams(name: str, value: int, above: Mapping[str, Any]) -> str | None:
+    streams = above["sse_max_streams"]
+    if value < streams + WEB_CONNECTIONS_BESIDES_STREAMS:
+        return (f"{name}={value} must exceed SSE_MAX_STREAMS ({streams}) by {WEB_CONNECTIONS_BESIDES_STREAMS}: "
+                "open streams would leave no room for requests")
+    return None

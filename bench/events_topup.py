@@ -24,8 +24,8 @@ from sqlalchemy import func, insert, select
 from data.duckdb_replica import read_position
 from data.models import EventRecord, Lead
 from domain.cloudevents import CloudEvent
-from domain.events import idempotency_key
-from services.demo_history import HISTORY_SOURCE, TYPE
+from domain.events import EVENT_TYPES, idempotency_key
+from services.demo_history import HISTORY_SOURCE
 from services.outbox import check_data, content_hash, lead_subject
 
 CHUNK = 5000
@@ -36,6 +36,7 @@ ROUNDS = [("followup.scheduled", {"step": "T3"}, 0.0), ("lead.status_changed", {
           ("followup.scheduled", {"step": "T7", "reason": "T+3 sent"}, 3.0),
           ("lead.status_changed", {"from": "ACTIVE", "to": "REMINDER"}, 3.1)]
 REPLAN = ("followup.scheduled", {"step": "T7", "reason": "replanned to business hours"}, 6.0)
+TYPES = {e.name: e.type for e in EVENT_TYPES}  # "followup.scheduled" -> its versioned type
 
 
 def event_count(engine) -> int:
@@ -55,7 +56,7 @@ class _Rows:
         self.now, self.checked = now, set()
 
     def row(self, name: str, lead_id: int | None, at: datetime, facts: tuple, data: dict) -> dict:
-        type_ = TYPE.format(name)
+        type_ = TYPES[name]
         if type_ not in self.checked:
             check_data(type_, data)
             self.checked.add(type_)

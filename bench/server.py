@@ -56,13 +56,8 @@ def start_app(settings: Settings):
 
 
 def stop_app(server) -> None:
-    """Stop what create_app started (the event relay's thread, when there is one), then close the stores."""
-    relay = server.extensions.get("relay")
-    if hasattr(relay, "stop"):
-        relay.stop()
-    deps = server.extensions["cockpit"]
-    deps.warehouse.close()
-    deps.engine.dispose()
+    """Stop every worker create_app started, then close the stores (as `python app.py` does at its end)."""
+    cockpit.shutdown(server)
 
 
 class Served:

@@ -5,8 +5,9 @@ import plotly.graph_objects as go
 from dash import dcc
 
 from components.shell import empty_state
+from domain.model import LeadStatus
 
-STATUS_ORDER = ("REGISTERED", "ACTIVE", "REMINDER", "QUALIFIED", "CONVERTED", "LOST")
+STATUS_ORDER = tuple(status.value for status in LeadStatus)
 
 
 def status_figure(counts: dict[str, int]):

@@ -6,8 +6,9 @@ import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
 from components import ids
+from domain.model import Outcome
 
-LABELS = ("POSITIVE", "NEUTRAL", "NEGATIVE", "OUT_OF_OFFICE", "UNSUBSCRIBE")
+LABELS = tuple(label.value for label in Outcome)
 _CELL = {"padding": "6px 10px", "textAlign": "left", "whiteSpace": "normal", "height": "auto"}
 DECISION_COLUMNS = (("when", "When"), ("company", "Lead"), ("decision", "Decision"), ("rule", "Rule / fact"),
                     ("why", "Why"), ("by", "By"))

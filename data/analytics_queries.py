@@ -6,20 +6,18 @@ and direction, and only after the caller matched it against an allow-list (DuckD
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from pathlib import Path
 from typing import Iterator
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
+from data import named_sql
+
 _NAME = re.compile(r"^(funnel|templates|roi)_[a-z_]+$")
 _IDENTIFIER = re.compile(r"^[a-z_]+$")
 
 
-@lru_cache(maxsize=None)
 def load(name: str) -> str:
     if not _NAME.match(name):
         raise ValueError(f"not an analytics query: {name!r}")
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    return named_sql.load(name)
 
 
 def rows(cursor, name: str, params: dict) -> list[dict]:
@@ -46,8 +44,4 @@ def stream(cursor, name: str, params: dict, order_by: str, descending: bool,
 
 def create_schema(cursor) -> None:
     """The warehouse tables from schema.sql (tests and benches build an in-memory DuckDB this way)."""
-    text = (SQL_DIR / "schema.sql").read_text(encoding="utf-8")
-    for statement in re.split(r";\s*$", text, flags=re.MULTILINE):
-        code = "\n".join(line for line in statement.splitlines() if not line.strip().startswith("--")).strip()
-        if code:
-            cursor.execute(code)
+    named_sql.run_script(cursor, "schema")

@@ -6,7 +6,7 @@ import weakref
 from collections import deque
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -97,6 +97,22 @@ def _unicode_lower(value):
 
 def make_session_factory(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def ping(engine: Engine) -> None:
+    """Raises when the database does not answer a trivial query."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+def libpq_url(engine: Engine) -> str:
+    """The libpq URL of a PostgreSQL engine (its driver name dropped), for a connection of one's own."""
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def when_disposed(engine: Engine, callback) -> None:
+    """Call `callback()` once the engine is disposed (the application shuts down)."""
+    event.listen(engine, "engine_disposed", lambda _engine: callback())
 
 
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6

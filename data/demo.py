@@ -12,12 +12,13 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 from data import demo_vocabulary as V
+from data.locks import AdvisoryLock, hold_until_transaction_ends
 from data.models import Activity, ConversionRule, Customer, EmailTemplate, Lead, Team, User
 from domain.model import ActivityType as A
-from domain.model import FollowUpStep, LeadStatus, Outcome
+from domain.model import LeadStatus, Outcome, Step
 from domain.roles import Role
 from domain.stats import DEFAULT_HOLDOUT_SHARE, in_holdout
 
@@ -29,7 +30,7 @@ HELD_OUT_YES_RATE = 0.025  # of held-out leads: against ~14% positive replies wi
 REPLY_RATE = 0.36  # of leads with consent; some replies still lie ahead, so ~25-30% have replied
 CONVERT_RATE = 0.55  # of positive repliers
 UTC = timezone.utc
-_STEPS = ((FollowUpStep.T3, 3, "SAMPLE_REQUEST"), (FollowUpStep.T7, 7, "FOLLOW_UP"))  # template kinds, as live runs log them
+_STEPS = ((Step.T3, 3, "SAMPLE_REQUEST"), (Step.T7, 7, "FOLLOW_UP"))  # template kinds, as live runs log them
 
 
 def seed_demo(session_factory, *, hash_password: Callable[[str], str], seed: int = 42, leads: int = 2000,
@@ -54,8 +55,8 @@ def _lock(session) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    elif dialect == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(727002)"))
+    else:
+        hold_until_transaction_ends(session, AdvisoryLock.DEMO_SEEDING)
 
 
 def _fill(session, rng: random.Random, leads: int, now: datetime, password_hash: str) -> None:
@@ -152,11 +153,11 @@ def _story(rng: random.Random, i: int, owner: User, team: str, now: datetime) ->
     return story
 
 
-def _fate(rng: random.Random) -> tuple[FollowUpStep | None, str | None]:
+def _fate(rng: random.Random) -> tuple[Step | None, str | None]:
     """Whether a lead will answer, after which step, and how; decided up front so the score can match."""
     if rng.random() >= REPLY_RATE:
         return None, None
-    step = FollowUpStep.T3 if rng.random() < 0.6 else FollowUpStep.T7
+    step = Step.T3 if rng.random() < 0.6 else Step.T7
     return step, rng.choices(list(V.REPLY_WEIGHTS), weights=list(V.REPLY_WEIGHTS.values()))[0]
 
 
@@ -198,7 +199,7 @@ def _sequence(s: _Story, rng: random.Random, clock: datetime, reply_step, outcom
     for step, days, template in _STEPS:
         planned = _plan(clock, s.tz, days, rng)
         if not s.add(A.FOLLOW_UP, planned, human=False, step=step.value, template=template, template_version=1,
-                     variant=variant if step == FollowUpStep.T3 else "A"):
+                     variant=variant if step == Step.T3 else "A"):
             lead.next_followup_at = planned
             fresh = lead.last_followup_step is None and lead.sample_delivered_at is None
             lead.status = (LeadStatus.REGISTERED if fresh else LeadStatus.ACTIVE).value
@@ -209,7 +210,7 @@ def _sequence(s: _Story, rng: random.Random, clock: datetime, reply_step, outcom
     _silent_after_t7(s, rng, planned)
 
 
-def _reply(s: _Story, rng: random.Random, after: datetime, step: FollowUpStep, outcome: str) -> bool:
+def _reply(s: _Story, rng: random.Random, after: datetime, step: Step, outcome: str) -> bool:
     """Record the reply if it already came in; returns whether it stopped the sequence."""
     auto = outcome == Outcome.OUT_OF_OFFICE.value
     at = after + (timedelta(minutes=rng.randint(1, 15)) if auto else timedelta(hours=rng.uniform(1, 60)))
@@ -281,6 +282,6 @@ def _ensure_due(stories: list[_Story], rng: random.Random, now: datetime) -> Non
     due now (the first run sends those inside their lead's business hours)."""
     pending = sorted((s.lead for s in stories if s.lead.next_followup_at), key=lambda lead: lead.next_followup_at)
     per_step = max(2, len(stories) // 200)
-    for step in (None, FollowUpStep.T3.value):  # awaiting T+3, awaiting T+7
+    for step in (None, Step.T3.value):  # awaiting T+3, awaiting T+7
         for lead in [lead for lead in pending if lead.last_followup_step == step][:per_step]:
             lead.next_followup_at = now - timedelta(minutes=rng.randint(1, 30))

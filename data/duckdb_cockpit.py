@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from data.duckdb_replica import sql_text
+from data import named_sql
 
 COUNT_NAMES = ("t3_sent", "t7_sent", "sent", "replies", "positive", "conversions")
 
@@ -21,7 +21,7 @@ class DuckDbCockpit:
     def _fetch(self, name: str, params: list) -> list[tuple]:
         cur = self.warehouse.cursor()
         try:
-            return cur.execute(sql_text(name), params).fetchall()
+            return cur.execute(named_sql.load(name), params).fetchall()
         finally:
             cur.close()
 

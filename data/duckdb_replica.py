@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from data import named_sql
 from data.warehouse import DuckDbWarehouse
 
-SQL_DIR = Path(__file__).resolve().parent / "sql"
 POSITION_NAME = "oltp_events"
 FACT_COLUMNS = ("seq", "event_id", "source", "type", "time", "lead_id", "user_id", "team_id", "business_type",
                 "step", "template_id", "template_version", "variant", "label", "customer_id", "revenue", "volume")
@@ -24,21 +23,8 @@ LINK_COLUMNS = ("registered_source", "registered_id", "lead_id", "user_id", "tea
 TABLES = ("events", "projection_position", "daily_counts")
 
 
-@lru_cache(maxsize=None)
-def sql_text(name: str) -> str:
-    """A named query of data/sql/ (file name without .sql); table and column names are never bound."""
-    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-
-
-def statements(script: str) -> list[str]:
-    """The statements of a script whose statements end with ';' at the end of a line."""
-    body = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
-    return [s.strip() for s in body.split(";\n") if s.strip().strip(";")]
-
-
 def ensure_schema(cur: duckdb.DuckDBPyConnection) -> None:
-    for stmt in statements(sql_text("schema") + "\n"):
-        cur.execute(stmt)
+    named_sql.run_script(cur, "schema")
 
 
 def reset(cur: duckdb.DuckDBPyConnection) -> None:
@@ -49,7 +35,7 @@ def reset(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def read_position(cur: duckdb.DuckDBPyConnection) -> int:
-    row = cur.execute(sql_text("projection_position"), [POSITION_NAME]).fetchone()
+    row = cur.execute(named_sql.load("projection_position"), [POSITION_NAME]).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -66,8 +52,8 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
         if rows or links:
             for name in ("projection_insert_events", "projection_link_registrations", "projection_touched_days",
                          "projection_delete_days", "projection_insert_days"):
-                cur.execute(sql_text(name))
-        cur.execute(sql_text("projection_save_position"), [POSITION_NAME, position, naive_utc(now)])
+                cur.execute(named_sql.load(name))
+        cur.execute(named_sql.load("projection_save_position"), [POSITION_NAME, position, naive_utc(now)])
         cur.commit()
     except BaseException:
         cur.rollback()

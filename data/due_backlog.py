@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from data.followup_models import FollowupStepRecord
 from data.models import Lead
 from data.repositories import scoped_to
-from domain.model import FollowUpStep
+from domain.model import MAIL_STEPS
 from domain.roles import Scope
 
-STEPS = tuple(step.value for step in FollowUpStep)
+STEPS = tuple(step.value for step in MAIL_STEPS)
 
 
 def backlog_at(session: Session, scope: Scope, instants: list[datetime]) -> dict[str, list[int]]:

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, text, tuple_, update
+from sqlalchemy import func, insert, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from data.bulk import insert_many
+from data.commit_flags import EVENTS_WRITTEN
 from data.models import EventRecord, InboxEntry
 
 EVENTS_CHANNEL = "cockpit_events"  # PostgreSQL NOTIFY channel: "events were committed" (pipelines/pg_notify)
@@ -42,9 +43,9 @@ class SqlAlchemyEvents:
     def _written(self) -> None:
         """This transaction wrote events: wake the relay after the commit (SqlAlchemyUnitOfWork), and
         on PostgreSQL every process's listener."""
-        if not self.session.info.get("events_written"):
+        if not self.session.info.get(EVENTS_WRITTEN):
             self._notify_at_commit()
-        self.session.info["events_written"] = True
+        self.session.info[EVENTS_WRITTEN] = True
 
     def content_hashes(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
         """The content hash of each (source, id) logged already: one indexed query per source (a batch
@@ -109,6 +110,17 @@ class SqlAlchemyEvents:
         if seqs:
             table = EventRecord.__table__  # Core: no ORM objects to synchronise
             self.session.connection().execute(update(table).where(table.c.seq.in_(seqs)).values(delivered_at=now))
+
+    def oldest_undelivered_at(self) -> datetime | None:
+        """When the oldest event not yet delivered was recorded (index on delivered_at, seq)."""
+        return self.session.scalar(select(EventRecord.recorded_at).where(EventRecord.delivered_at.is_(None))
+                                   .order_by(EventRecord.delivered_at, EventRecord.seq).limit(1))
+
+    def add_history(self, rows: list[dict]) -> None:
+        """Append rows (EventRecord columns) that are delivered already, in one statement: history no
+        consumer may act on again, so nothing wakes."""
+        if rows:
+            self.session.execute(insert(EventRecord.__table__), rows)
 
 
 class SqlAlchemyInbox:

@@ -1,11 +1,16 @@
 """Apply or revert the Alembic migrations programmatically; the app calls `upgrade` on start."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+
+from data.locks import AdvisoryLock
+
+from data.db import make_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -21,13 +26,13 @@ def _run(engine: Engine, fn, revision: str) -> None:
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
             # Several processes may start at once: one migrates, the others wait for it.
-            connection.exec_driver_sql("SELECT pg_advisory_lock(727001)")
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": int(AdvisoryLock.MIGRATIONS)})
         try:
             fn(_config(connection), revision)
             connection.commit()
         finally:
             if engine.dialect.name == "postgresql":
-                connection.exec_driver_sql("SELECT pg_advisory_unlock(727001)")
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": int(AdvisoryLock.MIGRATIONS)})
                 connection.commit()
 
 
@@ -46,8 +51,4 @@ def revision(engine: Engine, message: str) -> None:
 
 
 if __name__ == "__main__":
-    import sys
-
-    from data.db import make_engine
-
     revision(make_engine("sqlite:///var/autogen.db"), sys.argv[1])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from types import SimpleNamespace
 
 from sqlalchemy import Select, delete, func, or_, select, text
@@ -167,6 +166,11 @@ class SqlAlchemyLeads:
 
     def get(self, lead_id: int, scope: Scope) -> Lead | None:
         return self.session.scalar(scoped_to(select(Lead).where(Lead.id == lead_id), scope))
+
+    def first_with_email(self, scope: Scope) -> Lead | None:
+        """The lead in scope with the lowest id that has an address (a sample for previews)."""
+        stmt = scoped_to(select(Lead).where(Lead.email.is_not(None)), scope)
+        return self.session.scalar(stmt.order_by(Lead.id).limit(1))
 
     def find(self, lead_id: int | None = None, email: str | None = None, external_id: str | None = None) -> Lead | None:
         """A lead by id, else by the id another system registered it with, else by e-mail (events from

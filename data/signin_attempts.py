@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import Index, String, delete, func, insert, select, text
+from sqlalchemy import Index, String, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from data.locks import SIGNIN_DELETES, AdvisoryLock, hold_until_transaction_ends
 from data.models import Base, BigId
 
 
@@ -22,18 +23,13 @@ class SigninFailure(Base):
                       Index("ix_signin_failures_failed_at", "failed_at"))  # for the purge
 
 
-LOCK_NAMESPACE = 727012  # first key of PostgreSQL's two-key advisory locks taken here
-DELETE_LOCK = 0  # deletes of many rows take turns: two could lock the same rows in opposite orders
-
-
 class SqlAlchemySigninAttempts:
     def __init__(self, session: Session):
         self.session = session
 
     def _advisory_lock(self, objid: int) -> None:
         """Held until the transaction ends. SQLite needs none: its writers already take turns."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            self.session.execute(text("SELECT pg_advisory_xact_lock(:ns, :id)"), {"ns": LOCK_NAMESPACE, "id": objid})
+        hold_until_transaction_ends(self.session, AdvisoryLock.SIGNIN_ATTEMPTS, objid)
 
     def lock(self, kind: str, key: str) -> None:
         """Other transactions wait to count this key's failures: without it, a burst of parallel
@@ -52,12 +48,12 @@ class SqlAlchemySigninAttempts:
         self.session.execute(insert(SigninFailure), [{"kind": kind, "key": key, "failed_at": at} for kind, key in keys])
 
     def clear(self, kind: str, key: str) -> None:
-        self._advisory_lock(DELETE_LOCK)
+        self._advisory_lock(SIGNIN_DELETES)  # two deletes could lock the same rows in opposite orders
         self.session.execute(delete(SigninFailure).where(SigninFailure.kind == kind, SigninFailure.key == key))
 
     def purge_before(self, cutoff: datetime) -> int:
         """Forget failures too old to count, in one statement."""
-        self._advisory_lock(DELETE_LOCK)
+        self._advisory_lock(SIGNIN_DELETES)
         return self.session.execute(delete(SigninFailure).where(SigninFailure.failed_at <= cutoff)).rowcount
 
     def count(self) -> int:

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from data.bulk import insert_many
+from data.commit_flags import SINK_DELIVERIES_QUEUED
 from data.models import EventRecord
 from data.sink_models import SinkDelivery
 
@@ -30,7 +31,9 @@ class SqlAlchemySinkDeliveries:
                                                                  .where(SinkDelivery.event_seq.in_(seqs)))}
         rows = [{"sink": name, "event_seq": seq, "attempts": 0} for seq in seqs for name in sinks
                 if (name, seq) not in queued]
-        insert_many(self.session.connection(), SinkDelivery.__table__, rows)
+        if rows:
+            insert_many(self.session.connection(), SinkDelivery.__table__, rows)
+            self.session.info[SINK_DELIVERIES_QUEUED] = True  # the sink dispatchers wake after the commit
 
     def claim_pending(self, sink: str, limit: int) -> list[tuple[SinkDelivery, EventRecord]]:
         """The oldest pending rows of a sink with their events, waiting retries included (they hold back

@@ -1,14 +1,15 @@
 """Opens and clicks per message (table email_tracking): the first of each kind is an event, repeats
-are counted. One upsert per hit, so two hits at once still count two and emit one event."""
+are counted. One upsert per hit, so two hits at once still count two and emit one event. Also the
+sent mail (and its template) that a tracking link names."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from data.models import Base, BigId
+from data.models import Base, BigId, EmailMessage, EmailTemplate
 
 
 class EmailTracking(Base):
@@ -38,3 +39,14 @@ class SqlAlchemyTracking:
         table = EmailTracking.__table__
         rows = self.session.connection().execute(table.select().where(table.c.message_id == message_id))
         return {row.kind: row.count for row in rows}
+
+    def message(self, message_id: int) -> EmailMessage | None:
+        return self.session.get(EmailMessage, message_id)
+
+    def template(self, template_id: int) -> EmailTemplate | None:
+        return self.session.get(EmailTemplate, template_id)
+
+    def recent_sent(self, limit: int) -> list[int]:
+        """The ids of the newest sent mails."""
+        return list(self.session.scalars(select(EmailMessage.id).where(EmailMessage.status == "sent")
+                                         .order_by(EmailMessage.id.desc()).limit(limit)))

@@ -1,8 +1,12 @@
 """Unit of work: one transaction, its repositories, and the events it produced (cosmicpython)."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
 from sqlalchemy.orm import Session, sessionmaker
 
+from data import commit_flags
 from data.db import writer_queue
 from data.conversions import SqlAlchemyConversions
 from data.events import SqlAlchemyEvents, SqlAlchemyInbox
@@ -12,20 +16,33 @@ from data.tracking import SqlAlchemyTracking
 from data.repositories import SqlAlchemyLeads, SqlAlchemyUsers
 from data.signin_attempts import SqlAlchemySigninAttempts
 from data.sink_deliveries import SqlAlchemySinkDeliveries
+from data.analytics_store import SqlAlchemyAnalytics
+from data.duckdb_feed import SqlAlchemyEventFeed
+from data.lead_history import SqlAlchemyLeadHistory
+from data.registration_links import SqlAlchemyRegistrationLinks
+from data.suppressions import SqlAlchemySuppressions
+from data.templates import SqlAlchemyTemplates
 
 
 class SqlAlchemyUnitOfWork:
     """`with uow:` opens a transaction; `commit()` makes it durable; leaving without commit rolls back."""
 
-    def __init__(self, session_factory: sessionmaker, write: bool = True, listeners: list | None = None):
+    def __init__(self, session_factory: sessionmaker, write: bool = True, listeners: dict | None = None):
         self._session_factory = session_factory
         self._write = write
-        self._listeners = listeners if listeners is not None else []
+        self._listeners = listeners if listeners is not None else {}
         self.session: Session | None = None
 
-    def on_events_committed(self, listener) -> None:
-        """Call `listener()` after every commit that wrote events (the relay's wake-up)."""
-        self._listeners.append(listener)
+    def on_committed(self, flag: str, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call `listener()` after every commit of a transaction that set `flag` (data.commit_flags):
+        how this process's commits wake the workers. Returns the function that unsubscribes it."""
+        listeners = self._listeners.setdefault(flag, [])
+        listeners.append(listener)
+
+        def unsubscribe() -> None:
+            if listener in listeners:
+                listeners.remove(listener)
+        return unsubscribe
 
     @property
     def dialect(self) -> str:
@@ -60,6 +77,12 @@ class SqlAlchemyUnitOfWork:
         self.sink_deliveries = SqlAlchemySinkDeliveries(self.session)
         self.conversions = SqlAlchemyConversions(self.session)
         self.signin_attempts = SqlAlchemySigninAttempts(self.session)
+        self.templates = SqlAlchemyTemplates(self.session)
+        self.suppressions = SqlAlchemySuppressions(self.session)
+        self.analytics = SqlAlchemyAnalytics(self.session)
+        self.event_feed = SqlAlchemyEventFeed(self.session)
+        self.lead_history = SqlAlchemyLeadHistory(self.session)
+        self.registration_links = SqlAlchemyRegistrationLinks(self.session)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -77,11 +100,29 @@ class SqlAlchemyUnitOfWork:
             queue.release()
 
     def commit(self) -> None:
-        wrote_events = self.session.info.pop("events_written", False)
+        # Every flag is cleared, subscribed or not: the next transaction of this session starts afresh.
+        flags = [flag for flag in {*commit_flags.ALL, *self._listeners} if self.session.info.pop(flag, False)]
         self.session.commit()
-        if wrote_events:
-            for listener in self._listeners:
+        for flag in flags:
+            for listener in tuple(self._listeners.get(flag, ())):
                 listener()
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def flush(self) -> None:
+        """Write what is pending now, within the transaction: later statements of it see the rows."""
+        self.session.flush()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: an exception leaving the block rolls back only the block's writes
+        (and propagates); otherwise its writes are flushed, so a failing constraint fails here."""
+        with self.session.begin_nested():
+            yield
+            self.session.flush()
+
+    def detach_loaded(self) -> None:
+        """The objects loaded so far stay readable after the transaction ends (a rollback would expire
+        them), but no longer track changes."""
+        self.session.expunge_all()

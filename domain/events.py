@@ -1,18 +1,46 @@
 """Event types: names, versions, meanings and the JSON schema of each type's `data` (DESIGN section 4).
 
 Plain data and pure functions only; the catalog (pipelines/catalog) adds producers and consumers and
-serves it, the outbox (services/outbox) validates against it.
+serves it, the outbox (services/outbox) validates against it. Code names a type by its constant here
+(LEAD_REGISTERED, FOLLOWUP_REPLIED, ...), never by spelling out its string.
 """
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
 
+from domain.model import MAIL_STEPS, BusinessType, LeadStatus, Outcome
+
 PREFIX = "com.freshplan."
-STEPS = ["T3", "T7"]
-BUSINESS_TYPES = ["RESTAURANT", "HOTEL", "CANTEEN", "CATERING", "OTHER"]
-STATUSES = ["REGISTERED", "ACTIVE", "REMINDER", "QUALIFIED", "CONVERTED", "LOST"]
-LABELS = ["POSITIVE", "NEUTRAL", "NEGATIVE", "OUT_OF_OFFICE", "UNSUBSCRIBE"]
+# The values the schemas allow, from the enums every layer shares.
+STEPS = [step.value for step in MAIL_STEPS]
+BUSINESS_TYPES = [kind.value for kind in BusinessType]
+STATUSES = [status.value for status in LeadStatus]
+LABELS = [label.value for label in Outcome]
+
+
+def _type(name: str, version: int = 1) -> str:
+    return f"{PREFIX}{name}.v{version}"
+
+
+# Every event type, named once: producers publish these and consumers compare with these.
+LEAD_REGISTERED = _type("lead.registered")
+LEAD_SAMPLE_DELIVERED = _type("lead.sample_delivered")
+LEAD_CREATED = _type("lead.created")
+LEAD_STATUS_CHANGED = _type("lead.status_changed")
+FOLLOWUP_SCHEDULED = _type("followup.scheduled")
+FOLLOWUP_SENT = _type("followup.sent")
+FOLLOWUP_SKIPPED = _type("followup.skipped")
+FOLLOWUP_FAILED = _type("followup.failed")
+FOLLOWUP_REPLIED = _type("followup.replied")
+FOLLOWUP_PROCESSED = _type("followup.processed")
+EMAIL_SENT = _type("email.sent")
+EMAIL_OPENED = _type("email.opened")
+EMAIL_CLICKED = _type("email.clicked")
+EMAIL_BOUNCED = _type("email.bounced")
+EMAIL_UNSUBSCRIBED = _type("email.unsubscribed")
+CUSTOMER_CONVERTED = _type("customer.converted")
+CUSTOMER_CONVERSION_REJECTED = _type("customer.conversion_rejected")
 
 
 def _obj(required: dict, optional: dict | None = None) -> dict:
@@ -49,8 +77,9 @@ class EventType:
         return f"{PREFIX}{self.name}.v{self.version}"
 
 
-def _t(name, meaning, schema, external=False, version=1):
-    return EventType(name, version, meaning, schema, external)
+def _t(type_: str, meaning: str, schema: dict, external: bool = False) -> EventType:
+    name, _, version = type_[len(PREFIX):].rpartition(".v")
+    return EventType(name, int(version), meaning, schema, external)
 
 
 LEAD = {"lead_id": ID}
@@ -66,57 +95,57 @@ STEP = {"step": {"enum": STEPS}}
 TRACKED = {"lead_id": ID, "template": OPT_TEXT, "template_version": {"type": ["integer", "null"]}, "variant": OPT_TEXT,
            "step": {"enum": STEPS + [None]}}
 EVENT_TYPES: tuple[EventType, ...] = (
-    _t("lead.registered", "A lead was registered (in the cockpit or by another system).",
+    _t(LEAD_REGISTERED, "A lead was registered (in the cockpit or by another system).",
        _obj({"company": {**TEXT, "maxLength": 200}, "business_type": {"enum": BUSINESS_TYPES}, "registered_at": TIME},
             {"lead_id": ID, "email": EMAIL, "contact_name": _opt_text(120), "city": _opt_text(80),
              "owner": _opt_text(40), "external_id": _opt_text(200), "email_consent": {"type": "boolean"},
              "phone": _opt_text(40), "vat_id": _opt_text(20),
              "score": {"type": "integer", "minimum": 0, "maximum": 100},
              "estimated_volume": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1}}), external=True),
-    _t("lead.sample_delivered", "The sample box reached the lead; the follow-up clock starts.",
+    _t(LEAD_SAMPLE_DELIVERED, "The sample box reached the lead; the follow-up clock starts.",
        _names_a_lead(_obj({"delivered_at": TIME}, {**LEAD, "external_id": _opt_text(200), "email": EMAIL})),
        external=True),
-    _t("lead.created", "The cockpit created the lead of a registration another system sent; `registered_source` and "
+    _t(LEAD_CREATED, "The cockpit created the lead of a registration another system sent; `registered_source` and "
        "`registered_id` name that lead.registered event, which was logged before its lead existed.",
        _obj({**LEAD, "registered_source": TEXT, "registered_id": TEXT})),
-    _t("lead.status_changed", "A lead moved from one status to another.",
+    _t(LEAD_STATUS_CHANGED, "A lead moved from one status to another.",
        _obj({**LEAD, "from": {"enum": STATUSES}, "to": {"enum": STATUSES}}, {"reason": OPT_TEXT})),
-    _t("followup.scheduled", "A follow-up step was planned for a time in the lead's business hours.",
+    _t(FOLLOWUP_SCHEDULED, "A follow-up step was planned for a time in the lead's business hours.",
        _obj({**LEAD, **STEP, "due_at": TIME}, {"reason": OPT_TEXT})),
-    _t("followup.sent", "A follow-up mail was handed to the email core and sent.",
+    _t(FOLLOWUP_SENT, "A follow-up mail was handed to the email core and sent.",
        _obj({**LEAD, **STEP, "sent_at": TIME}, {"template": OPT_TEXT, "template_version": {"type": ["integer", "null"]},
                                                  "variant": OPT_TEXT, "message_id": OPT_TEXT,
                                                  "next_due_at": {"type": ["string", "null"], "format": "date-time"}})),
-    _t("followup.skipped", "A due step was not sent, and why.",
+    _t(FOLLOWUP_SKIPPED, "A due step was not sent, and why.",
        _obj({**LEAD, **STEP, "reason": TEXT})),
-    _t("followup.failed", "Sending a follow-up failed.",
+    _t(FOLLOWUP_FAILED, "Sending a follow-up failed.",
        _obj({**LEAD, **STEP, "reason": TEXT}, {"attempt": {"type": "integer"}})),
-    _t("followup.replied", "A lead answered a follow-up.",
+    _t(FOLLOWUP_REPLIED, "A lead answered a follow-up.",
        _names_a_lead(_obj({"replied_at": TIME}, {**LEAD, "email": EMAIL, "external_id": _opt_text(200),
                                                  "step": {"enum": STEPS + [None]},
                                                  "text": {"type": "string", "maxLength": 20000},
                                                  "label": {"enum": LABELS + [None]},
                                                  "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1}})),
        external=True),
-    _t("followup.processed", "One follow-up run finished: how many were sent, skipped and failed.",
+    _t(FOLLOWUP_PROCESSED, "One follow-up run finished: how many were sent, skipped and failed.",
        _obj({"run_id": TEXT, "sent": {"type": "integer"}, "skipped": {"type": "integer"},
              "failed": {"type": "integer"}, "started_at": TIME, "finished_at": TIME},
             {"replanned": {"type": "integer"}, "duration_ms": {"type": "number"},
              "by_step": {"type": "object", "additionalProperties": {"type": "object"}}})),
-    _t("email.sent", "The email core handed a mail to a provider.",
+    _t(EMAIL_SENT, "The email core handed a mail to a provider.",
        _obj({"message_id": TEXT, "provider": TEXT, "sent_at": TIME}, {**LEAD})),
-    _t("email.opened", "A mail was first opened (its tracking pixel was loaded; image proxies may load it "
+    _t(EMAIL_OPENED, "A mail was first opened (its tracking pixel was loaded; image proxies may load it "
        "without a person reading): later opens are counted, not logged again.",
        _obj({"message_id": TEXT, "opened_at": TIME}, {**TRACKED})),
-    _t("email.clicked", "A link in a mail was first followed: later clicks are counted, not logged again.",
+    _t(EMAIL_CLICKED, "A link in a mail was first followed: later clicks are counted, not logged again.",
        _obj({"message_id": TEXT, "clicked_at": TIME}, {**TRACKED, "link": {"type": "integer", "minimum": 0}})),
-    _t("email.bounced", "A provider reported a bounce; the address is suppressed.",
+    _t(EMAIL_BOUNCED, "A provider reported a bounce; the address is suppressed.",
        _obj({"email": EMAIL, "bounced_at": TIME}, {"message_id": OPT_TEXT, "kind": OPT_TEXT})),
-    _t("email.unsubscribed", "An address unsubscribed or complained; it is suppressed.",
+    _t(EMAIL_UNSUBSCRIBED, "An address unsubscribed or complained; it is suppressed.",
        _obj({"email": EMAIL, "unsubscribed_at": TIME}, {"lead_id": ID, "via": OPT_TEXT})),
-    _t("customer.converted", "A lead became a customer.",
+    _t(CUSTOMER_CONVERTED, "A lead became a customer.",
        _obj({**LEAD, "customer_id": ID, "converted_at": TIME}, {"rule": OPT_TEXT, "by": OPT_TEXT})),
-    _t("customer.conversion_rejected", "A positive reply did not convert the lead, and why.",
+    _t(CUSTOMER_CONVERSION_REJECTED, "A positive reply did not convert the lead, and why.",
        _obj({**LEAD, "reasons": {"type": "array", "items": {"type": "string"}}}, {"rule": OPT_TEXT})),
 )
 BY_TYPE: dict[str, EventType] = {e.type: e for e in EVENT_TYPES}

@@ -13,17 +13,9 @@ from typing import Iterable, Protocol
 from zoneinfo import ZoneInfo
 
 from domain.events import idempotency_key
-from domain.model import CLOSED_STATUSES, MEANINGFUL_CONTACT, ActivityType, LeadStatus, Outcome
+from domain.model import CLOSED_STATUSES, MEANINGFUL_CONTACT, ActivityType, LeadStatus, Outcome, Step
 
 UTC = timezone.utc
-
-
-class Step(str, Enum):
-    """The sequence of a lead: two mails, then a check whether its owner must call."""
-
-    T3 = "T3"
-    T7 = "T7"
-    REMIND = "REMIND"  # still silent after T+7: status REMINDER and a call task for the owner
 
 
 BUSINESS_DAYS_AFTER = {Step.T3: 3, Step.T7: 7}

@@ -42,9 +42,16 @@ class Outcome(str, Enum):
     UNSUBSCRIBE = "UNSUBSCRIBE"
 
 
-class FollowUpStep(str, Enum):
+class Step(str, Enum):
+    """The sequence of a lead: two mails, then a check whether its owner must call."""
+
     T3 = "T3"
     T7 = "T7"
+    REMIND = "REMIND"  # still silent after T+7: status REMINDER and a call task for the owner
+
+
+# The steps that send a mail (REMIND asks the owner to call instead).
+MAIL_STEPS = (Step.T3, Step.T7)
 
 
 # Contact that counts as real progress: it pauses the automated follow-up (DESIGN section 3).
@@ -60,8 +67,8 @@ def followup_state(status: str, last_step: str | None) -> str:
     """A one-word summary of where a lead stands in its sequence, for tables and filters."""
     if status in (LeadStatus.CONVERTED, LeadStatus.LOST):
         return "closed"
-    if last_step == FollowUpStep.T7:
+    if last_step == Step.T7:
         return "T+7 sent"
-    if last_step == FollowUpStep.T3:
+    if last_step == Step.T3:
         return "T+3 sent"
     return "awaiting T+3"

@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-POSITIVE, NEUTRAL, NEGATIVE = "POSITIVE", "NEUTRAL", "NEGATIVE"
-OUT_OF_OFFICE, UNSUBSCRIBE = "OUT_OF_OFFICE", "UNSUBSCRIBE"
+from domain.model import Outcome
+
+POSITIVE, NEUTRAL, NEGATIVE = Outcome.POSITIVE.value, Outcome.NEUTRAL.value, Outcome.NEGATIVE.value
+OUT_OF_OFFICE, UNSUBSCRIBE = Outcome.OUT_OF_OFFICE.value, Outcome.UNSUBSCRIBE.value
 # Ties go to the label listed first: an unsubscribe must never be missed, an auto-reply is no answer.
 PRECEDENCE = (UNSUBSCRIBE, OUT_OF_OFFICE, NEGATIVE, POSITIVE, NEUTRAL)
 NO_CUE_CONFIDENCE = 0.3

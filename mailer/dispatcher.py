@@ -13,31 +13,28 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from sqlalchemy import event
-
-from mailer.api import MailError, MailOutcomes, MessageStatus
-from mailer.message import OutgoingMail, compose
-from mailer.providers import OutcomeUnknown
+from data.commit_flags import MAIL_QUEUED
+from mailer.message import MailError, MailOutcomes, MessageStatus, OutgoingMail, compose
+from mailer.providers import OutcomeUnknown, build_providers
 from mailer.routing import GuardedProvider, ProviderChain
 from mailer.store import MessageStore
 from mailer.tracking import with_tracking
+from runtime.backoff import backoff
+from runtime.worker import Worker
 
-LINGER_SECONDS = 0.02
+LINGER_SECONDS = 0.02  # every commit that queued mail wakes it: a burst of them makes one pass
 log = logging.getLogger(__name__)
-BACKOFF_BASE, BACKOFF_FACTOR, BACKOFF_CAP, BACKOFF_JITTER = 2.0, 2.0, 600.0, 0.3
 # Longer than any provider call may take (their timeouts are 30 s): after it, `sending` means a crash.
 SENDING_LEASE = timedelta(minutes=5)
 
 
-def retry_delay(attempt: int, rng: random.Random = random.Random()) -> float:
+def retry_delay(attempt: int, rng: random.Random | None = None) -> float:
     """Seconds before attempt `attempt + 1`: 2 s doubling per attempt, capped at 10 min, +-30% jitter."""
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * BACKOFF_FACTOR ** max(0, attempt - 1))
-    return delay * (1 + rng.uniform(-BACKOFF_JITTER, BACKOFF_JITTER))
+    return backoff(attempt, base=2.0, cap=600.0, rng=rng)
 
 
 def _utc_now() -> datetime:
@@ -52,55 +49,27 @@ class Claim:
     mail: OutgoingMail
 
 
-class MailDispatcher:
+class MailDispatcher(Worker):
     def __init__(self, uow, chain: ProviderChain, *, sender: str, secret: str, base_url: str,
                  clock: Callable[[], datetime] = _utc_now, max_attempts: int = 8, batch: int = 100,
                  poll_seconds: float = 1.0, rng: random.Random | None = None, outcomes: MailOutcomes | None = None,
                  tracking: bool = False):
+        super().__init__("mail-dispatcher", poll_seconds=poll_seconds, linger_seconds=LINGER_SECONDS,
+                         join_seconds=60.0)
         self.uow, self.chain, self.clock = uow, chain, clock
         self.outcomes = outcomes or MailOutcomes()
         self.sender, self.secret, self.base_url, self.tracking = sender, secret, base_url, tracking
-        self.max_attempts, self.batch, self.poll_seconds = max_attempts, batch, poll_seconds
+        self.max_attempts, self.batch = max_attempts, batch
         self.rng = rng or random.Random()
         self.metrics = chain.metrics
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
-
-    # -- the background thread ------------------------------------------------------------------
-    def wake(self) -> None:
-        self._wake.set()
-
-    def _after_commit(self, session) -> None:
-        if session.info.pop("mail_queued", False):
-            self._wake.set()
 
     def start(self) -> "MailDispatcher":
-        event.listen(self.uow.session_factory, "after_commit", self._after_commit)
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="mail-dispatcher", daemon=True)
-        self._thread.start()
-        return self
+        """Queued mail is all its work: a started dispatcher is woken by every commit that queued some."""
+        self.wake_on(self.uow, MAIL_QUEUED)
+        return super().start()
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=60)
-            self._thread = None
-        if event.contains(self.uow.session_factory, "after_commit", self._after_commit):
-            event.remove(self.uow.session_factory, "after_commit", self._after_commit)
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                handled = self.dispatch_once()
-            except Exception:  # the dispatcher must outlive any one bad pass; the log says why
-                log.exception("mail dispatch pass failed")
-                handled = 0
-            if handled < self.batch:
-                if self._wake.wait(self.poll_seconds):
-                    self._stop.wait(LINGER_SECONDS)  # every commit wakes it: let a burst of them make one pass
-                self._wake.clear()
+    def pass_once(self) -> bool:
+        return self.dispatch_once() >= self.batch
 
     # -- one pass --------------------------------------------------------------------------------
     def dispatch_once(self, limit: int | None = None) -> int:
@@ -114,7 +83,7 @@ class MailDispatcher:
                 return 0
         handled = self._reconcile()
         limit = self.batch if limit is None else limit
-        while handled < limit and not self._stop.is_set():
+        while handled < limit and not self.stopping:
             claim = self._claim_next()
             if claim is None:
                 break
@@ -221,8 +190,6 @@ class MailDispatcher:
 def build_dispatcher(uow, settings, *, clock: Callable[[], datetime] = _utc_now, metrics=None,
                      outcomes: MailOutcomes | None = None) -> MailDispatcher:
     """The dispatcher the settings describe: providers in MAIL_PROVIDERS order, limits, attempts."""
-    from mailer.providers import build_providers
-
     chain = ProviderChain.build(build_providers(settings), per_minute=settings.mail_rate_per_minute,
                                 per_hour=settings.mail_rate_per_hour, metrics=metrics)
     return MailDispatcher(uow, chain, sender=settings.mail_from, secret=settings.secret_key,

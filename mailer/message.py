@@ -1,4 +1,6 @@
-"""The mail as providers see it: addresses, parts, the unsubscribe headers, a stable Message-ID."""
+"""The email core's vocabulary: what a caller hands in (a rendered template, a request), what it gets
+back, the states of a stored message, a provider's error, the listener told of final outcomes, and
+the mail as providers see it (addresses, parts, the unsubscribe headers, a stable Message-ID)."""
 from __future__ import annotations
 
 import hashlib
@@ -7,12 +9,70 @@ from email import policy
 from email.message import EmailMessage as MimeMessage
 from datetime import datetime, timezone
 from email.utils import format_datetime, formataddr, parseaddr
+from enum import Enum
 
 from mailer.unsubscribe import unsubscribe_headers
 
 # A signed unsubscribe URL is one long word: folded at 78 columns the default policy would turn it
 # into RFC 2047 encoded-words, which mail clients do not read as a List-Unsubscribe URL.
 MIME_POLICY = policy.default.clone(max_line_length=998)
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    """A template rendered for one recipient, with what it came from (recorded on the message)."""
+
+    subject: str
+    html: str
+    text: str
+    template_id: int | None = None
+    template_version: int | None = None
+    variant: str | None = None
+
+
+@dataclass(frozen=True)
+class MailRequest:
+    to_email: str
+    content: RenderedMail
+    lead_id: int | None = None
+    # Free-form facts the sender wants back on delivery events, e.g. {"followup_step": "T3"}.
+    context: dict = field(default_factory=dict)
+
+
+class QueueOutcome(str, Enum):
+    QUEUED = "queued"          # a new message row, status queued
+    DUPLICATE = "duplicate"    # this idempotency key was queued before; nothing new
+    SUPPRESSED = "suppressed"  # the address is on the suppression list or the lead gave no consent
+
+
+class MessageStatus(str, Enum):
+    QUEUED = "queued"
+    SENDING = "sending"  # recorded before the provider call; an unconfirmed one is reconciled, not resent
+    SENT = "sent"
+    FAILED = "failed"    # a retry is planned (next_attempt_at)
+    DEAD = "dead"        # permanent error or too many attempts
+    SUPPRESSED = "suppressed"    # suppressed or consent withdrawn between queueing and sending
+    UNCONFIRMED = "unconfirmed"  # the provider may have it (no answer, or a crash): never resent
+
+
+class MailError(Exception):
+    """A provider refused or failed; `permanent` says whether trying again could help."""
+
+    def __init__(self, reason: str, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason, self.permanent, self.retry_after = reason, permanent, retry_after
+
+
+class MailOutcomes:
+    """Told, inside the transaction that records it, that a message was sent or died, so the rest of
+    the cockpit (events, follow-up records) changes atomically with the message state. The email core
+    cannot publish events itself (it sits below the services); app.py passes the services' listener."""
+
+    def sent(self, tx, message, now: datetime) -> None:
+        """`message` is the EmailMessage row, now `sent`."""
+
+    def dead(self, tx, message, now: datetime) -> None:
+        """`message` is the EmailMessage row, now `dead` with its reason in `last_error`."""
 
 
 @dataclass(frozen=True)

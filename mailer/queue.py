@@ -1,12 +1,13 @@
-"""Queue one mail in the caller's transaction (the contract is mailer.api.queue_mail)."""
+"""Queue one mail in the caller's transaction (callers outside the email core use mailer.api.queue_mail)."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from data.commit_flags import MAIL_QUEUED
 from data.models import EmailMessage
-from mailer.api import MailRequest, MessageStatus, QueueOutcome
+from mailer.message import MailRequest, MessageStatus, QueueOutcome
 from mailer.store import MessageStore
 
 SUBJECT_MAX = 200
@@ -31,7 +32,7 @@ def queue_mail(tx, request: MailRequest, idempotency_key: str, now: datetime) ->
         if store.by_key(idempotency_key) is None:
             raise  # another constraint (an unknown template id): a defect of the caller, not a duplicate
         return QueueOutcome.DUPLICATE
-    session.info["mail_queued"] = True  # the dispatcher wakes after this transaction commits
+    session.info[MAIL_QUEUED] = True  # the dispatcher wakes after this transaction commits
     return QueueOutcome.QUEUED
 
 

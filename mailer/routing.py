@@ -9,11 +9,10 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from mailer.api import MailError
 from mailer.breaker import CircuitBreaker
-from mailer.message import OutgoingMail
+from mailer.message import MailError, OutgoingMail
 from mailer.metrics import MailMetrics
-from mailer.providers import MailProvider, OutcomeUnknown, Throttled
+from mailer.providers.base import MailProvider, OutcomeUnknown, Throttled
 from mailer.ratelimit import RateLimit
 
 

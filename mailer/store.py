@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from data.models import EmailMessage, Lead, Suppression
-from mailer.api import MessageStatus
+from mailer.message import MessageStatus
 
 RETRYABLE = (MessageStatus.QUEUED.value, MessageStatus.FAILED.value)
 

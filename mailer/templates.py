@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from jinja2 import StrictUndefined, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SecurityError
 
-from mailer.api import RenderedMail
 from mailer.render_limits import LimitExceeded, render_budget
 from mailer.template_sandbox import BoundedSandbox, check_nesting, render_bounded
 
@@ -233,23 +232,3 @@ def choose_variant(weights: dict[str, int], pick: str) -> str:
             return variant
         point -= weight
     raise AssertionError("unreachable: point < total")
-
-
-def render_template(tx, kind: str, locale: str, variables: dict, pick: str) -> RenderedMail:
-    """Render the active version of `kind` in `locale` (else 'de', else any locale) for one recipient.
-
-    `pick` chooses the A/B variant deterministically (e.g. f"{lead_id}:{step}"). `variables` must
-    hold every declared variable, `unsubscribe_url` included (mailer.unsubscribe.unsubscribe_url)."""
-    from mailer import template_store
-
-    # One look-up per transaction and kind+locale: a run renders many mails in one transaction.
-    cache = tx.session.info.setdefault("active_templates", {})
-    rows = cache.get((kind, locale))
-    if rows is None:
-        rows = cache[(kind, locale)] = template_store.active_version(tx.session, kind, locale)
-    if not rows:
-        raise TemplateError(f"no active {kind} template (locale {locale!r}, 'de' or any other)")
-    chosen = next(r for r in rows if r.variant == choose_variant({r.variant: r.weight for r in rows}, pick))
-    subject, html, text = render_source(template_store.source_of(chosen), variables)
-    return RenderedMail(subject=subject, html=html, text=text, template_id=chosen.id,
-                        template_version=chosen.version, variant=chosen.variant)

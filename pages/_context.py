@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from dash.exceptions import PreventUpdate
-from flask import current_app, g
+from flask import g
 
 from domain.roles import Actor
+from services.deps import deps
+
+__all__ = ["actor", "deps"]
 
 
 def actor() -> Actor:
@@ -14,7 +17,3 @@ def actor() -> Actor:
     if current is None:
         raise PreventUpdate
     return current
-
-
-def deps():
-    return current_app.extensions["cockpit"]

@@ -40,7 +40,7 @@ def _refresh(message: str, color: str):
           State(ids.CONVERSIONS_LEAD, "value"), prevent_initial_call=True)
 def act(_label, _convert, _undo, review_id, label, lead_id):
     d, caller = deps(), actor()
-    setup = conversion_service.setup_from_settings(d.settings)
+    setup = d.conversion
     try:
         if ctx.triggered_id == ids.CONVERSIONS_REVIEW_SAVE:
             label_reply(d.uow, caller, int(review_id or 0), label or "", setup, clock=d.clock)

@@ -6,7 +6,6 @@ import time
 import dash
 from dash import ALL, Input, Output, callback, ctx
 from dash.exceptions import PreventUpdate
-from flask import current_app
 
 from components import ids
 from components.callback_inputs import choice
@@ -14,20 +13,13 @@ from components.followups_view import followups_table, followups_view, message, 
 from components.shell import refusal
 from domain.roles import Forbidden, Page, require
 from pages._context import actor, deps
-from services.followups import (automation_from_settings, change_followups, followups_board,
-                                run_followups_on_demand)
+from services.followups import change_followups, followups_board, run_followups_on_demand
 
 dash.register_page(__name__, path="/followups", name="Follow-ups", title="Follow-ups · Follow-up Cockpit", order=2)
 ACTIONS = {"type": ids.FOLLOWUPS_ACTION, "action": ALL, "lead": ALL, "step": ALL}
 DONE = {"paused": "Paused: nothing is sent until resumed.", "resumed": "Resumed.", "sent": "Sent: the mail is queued.",
         "taken": "Already handled: nothing more was sent.", "skipped": "Skipped: a skip rule applies.",
         "failed": "Failed: see the lead's timeline.", "done": "Nothing left to send."}
-
-
-def _automation():
-    # The app's telemetry: an admin's "run now" counts in /metrics as the scheduler's runs do.
-    metrics = current_app.extensions.get("metrics")
-    return automation_from_settings(deps().settings, **({"telemetry": metrics.telemetry} if metrics else {}))
 
 
 def layout(**_kwargs):
@@ -56,8 +48,8 @@ def act_on_lead(_clicks):
     if not isinstance(pressed, dict) or not ctx.triggered[0]["value"]:
         raise PreventUpdate  # the list re-rendered its buttons; nobody pressed one
     try:
-        result = change_followups(deps().uow, actor(), pressed.get("action"), int(pressed.get("lead")), _automation(),
-                                  pressed.get("step"), deps().clock)
+        result = change_followups(deps().uow, actor(), pressed.get("action"), int(pressed.get("lead")),
+                                  deps().followups, pressed.get("step"), deps().clock)
     except (Forbidden, LookupError, ValueError, TypeError) as exc:
         return message(str(exc), "danger"), dash.no_update
     return message(f"Lead #{result['lead_id']}: {DONE.get(result['outcome'], result['outcome'])}", "success"), time.time()
@@ -67,7 +59,8 @@ def act_on_lead(_clicks):
           Input(ids.FOLLOWUPS_RUN, "n_clicks"), prevent_initial_call=True)
 def run_now(_clicks):
     try:
-        summary = run_followups_on_demand(deps().uow, actor(), _automation(), deps().clock)
+        # the app's automation, with its telemetry: a "run now" counts in /metrics as the scheduler's runs do
+        summary = run_followups_on_demand(deps().uow, actor(), deps().followups, deps().clock)
     except Forbidden as exc:
         return message(str(exc), "danger"), dash.no_update
     return run_summary(summary), time.time()

@@ -11,7 +11,7 @@ from components.lead_card import lead_detail_view
 from components.shell import empty_state, refusal
 from domain.roles import Forbidden
 from pages._context import actor, deps
-from services.followups import automation_from_settings, change_followups, followup_timeline
+from services.followups import change_followups, followup_timeline
 from services.leads import lead_detail
 from components.conversions_view import lead_conversion_section
 from domain.roles import may_edit_leads
@@ -43,7 +43,7 @@ def pause_or_resume(_pause, _resume, lead_id):
     uow, caller = deps().uow, actor()
     try:
         lead_id = whole("lead", lead_id, 0, lowest=1)
-        change_followups(uow, caller, action, lead_id, automation_from_settings(deps().settings), clock=deps().clock)
+        change_followups(uow, caller, action, lead_id, deps().followups, clock=deps().clock)
     except (Forbidden, LookupError, ValueError, TypeError) as exc:
         return dash.no_update, message(str(exc), "danger"), dash.no_update, dash.no_update
     timeline = followup_timeline(uow, caller, lead_id)

@@ -22,19 +22,21 @@ import argparse
 import logging
 import re
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
-from data.duckdb_feed import LeadFacts, LoggedEvent, events_after, lead_facts
-from data.duckdb_replica import apply_batch, ensure_schema, naive_utc, read_position, reset
-from domain.events import PREFIX
+from config import load_settings
+from data.db import make_engine, make_session_factory
+from data.duckdb_feed import LeadFacts, LoggedEvent
+from data.duckdb_replica import apply_batch, ensure_schema, naive_utc, open_replica, read_position, reset
+from data.uow import SqlAlchemyUnitOfWork
+from domain.events import LEAD_CREATED, PREFIX
 from pipelines.broadcast import Broadcaster, Touched
+from runtime.worker import Worker
 from services.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
 VERSION_SUFFIX = re.compile(r"\.v\d+$")
 NO_LEAD = LeadFacts(None, None, None, None)
-CREATED = PREFIX + "lead.created.v1"  # links a registration from another system to its lead; not a fact itself
 MAX_LINGER_S = 0.05  # the most a wake-up waits: event-to-screen stays well under 100 ms of it
 
 
@@ -122,16 +124,15 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-class AnalyticsProjection:
+class AnalyticsProjection(Worker):
     def __init__(self, uow, warehouse, broadcaster: Broadcaster | None = None, clock: Clock = utc_now,
                  batch_size: int = 5000, gap_grace: timedelta = timedelta(seconds=5), poll_seconds: float = 1.0,
                  linger_seconds: float = 0.02):
+        super().__init__("analytics-projection", poll_seconds=poll_seconds, linger_seconds=linger_seconds,
+                         join_seconds=5.0)
         self.uow, self.warehouse, self.clock = uow, warehouse, clock
         self.broadcaster = broadcaster or Broadcaster()
-        self.batch_size, self.gap_grace, self.poll_seconds = batch_size, gap_grace, poll_seconds
-        self.linger_seconds = linger_seconds
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
+        self.batch_size, self.gap_grace = batch_size, gap_grace
         self._apply_lock = threading.Lock()
         cur = warehouse.cursor()
         try:
@@ -139,41 +140,23 @@ class AnalyticsProjection:
         finally:
             cur.close()
 
-    def wake(self) -> None:
-        self._wake.set()
+    def pass_once(self) -> bool:
+        self.catch_up()
+        return False  # catch_up reads until the log is exhausted
 
-    def start(self) -> "AnalyticsProjection":
-        self._thread = threading.Thread(target=self._run, name="analytics-projection", daemon=True)
-        self._thread.start()
-        return self
+    def linger_after(self, took: float) -> float:
+        # Waiting at least as long as the last pass took keeps the projection to half a core under load,
+        # leaving the rest to requests.
+        return min(MAX_LINGER_S, max(self.linger_seconds, took))
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread and self._thread is not threading.current_thread():
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            started = time.monotonic()
-            try:
-                self.catch_up()
-            except Exception:  # noqa: BLE001 - a failed batch is retried at the next wake or poll
-                if self._stop.is_set() or getattr(self.warehouse, "closed", False):
-                    return
-                log.exception("analytics projection batch failed")
-            took = time.monotonic() - started
-            if self._wake.wait(self.poll_seconds):
-                # Gather a burst of commits into one DuckDB batch; waiting at least as long as the last
-                # pass took keeps the projection to half a core under load, leaving the rest to requests.
-                self._stop.wait(min(MAX_LINGER_S, max(self.linger_seconds, took)))
-            self._wake.clear()
+    def closed(self) -> bool:
+        return getattr(self.warehouse, "closed", False)
 
     def catch_up(self) -> int:
         """Apply every committed event after the stored position; returns how many rows were read."""
         total = 0
         with self._apply_lock:
-            while not self._stop.is_set():
+            while not self.stopping:
                 read, advanced = self._apply_next()
                 total += read
                 if read < self.batch_size or not advanced:
@@ -194,14 +177,14 @@ class AnalyticsProjection:
         try:
             position = read_position(cur)
             with self.uow(write=False) as tx:
-                events = events_after(tx.session, position, self.batch_size)
+                events = tx.event_feed.events_after(position, self.batch_size)
                 lead_ids = {lead_id_of(e) for e in events} - {None}
-                leads = lead_facts(tx.session, lead_ids) if lead_ids else {}
+                leads = tx.event_feed.lead_facts(lead_ids) if lead_ids else {}
             if not events:
                 return 0, False
-            facts = [e for e in events if e.type != CREATED]
+            facts = [e for e in events if e.type != LEAD_CREATED]  # a link to its lead, not a fact itself
             rows = [safe_fact_row(e, lid, leads.get(lid, NO_LEAD)) for e in facts for lid in [lead_id_of(e)]]
-            links = [link for e in events if e.type == CREATED
+            links = [link for e in events if e.type == LEAD_CREATED
                      for link in [link_row(e, leads.get(lead_id_of(e), NO_LEAD))] if link is not None]
             now = self.clock()
             new_position = settled_position(position, events, now - self.gap_grace)
@@ -218,11 +201,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="drop the replica and rebuild it from the log")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from config import load_settings
-    from data.db import make_engine, make_session_factory
-    from data.duckdb_replica import open_replica
-    from data.uow import SqlAlchemyUnitOfWork
-
     settings = load_settings()
     engine = make_engine(settings.database_url)
     warehouse = open_replica(settings.analytics_path, engine.dialect.name == "postgresql")

@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 
 from data import demo_vocabulary as V
 from domain.cloudevents import CloudEvent
+from runtime.worker import Worker
+from domain.events import FOLLOWUP_REPLIED, LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED
 from services.clock import Clock, utc_now
 from services.ingest import check_external, ingest_events
 from services.tracking import Tracking, follow_click, recent_sent, record_open, token_for
 
 log = logging.getLogger(__name__)
 SOURCE = "/demo/simulator"
-REGISTERED = "com.freshplan.lead.registered.v1"
-SAMPLE = "com.freshplan.lead.sample_delivered.v1"
-REPLIED = "com.freshplan.followup.replied.v1"
+PRODUCES = {SOURCE: (LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED, FOLLOWUP_REPLIED)}  # read by pipelines.catalog
 OWNERS = tuple((username, team) for username, _name, role, team in V.STAFF if role == "sales")
 # Absence notices are common in real mailboxes; unsubscribes come through the unsubscribe link instead.
 REPLY_LABELS = {"POSITIVE": 40, "OUT_OF_OFFICE": 30, "NEUTRAL": 20, "NEGATIVE": 10}
@@ -38,12 +37,13 @@ class SimulatedLead:
     answered: bool = False  # a real answer ends its sequence; an absence notice does not
 
 
-class DemoSimulator:
+class DemoSimulator(Worker):
     """`tick()` sends one round of events; `start()` ticks every `interval_s` in a thread until `stop()`."""
 
     def __init__(self, uow, seed: int = 42, interval_s: float = 5.0, clock: Clock = utc_now,
                  tracking: Tracking | None = None):
         """`tracking`: when given, readers open (and some click) the mails the cockpit sent."""
+        super().__init__("demo-simulator", poll_seconds=interval_s, join_seconds=5.0, wait_first=True)
         self.uow, self.interval_s, self.clock, self.tracking = uow, interval_s, clock, tracking
         self.rng = random.Random(seed)
         # A restart sends new events and leads, not repeats of the last run's: ids and addresses carry its start.
@@ -52,8 +52,6 @@ class DemoSimulator:
         self._n = 0  # events within the current tick
         self.leads: list[SimulatedLead] = []
         self.ticks = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def tick(self) -> list[CloudEvent]:
         """One round: maybe a new lead, maybe a sample delivery, maybe a reply; logged in one transaction."""
@@ -93,7 +91,7 @@ class DemoSimulator:
         who = V.lead_identity(self.rng, 1_000_000 + len(self.leads), team)
         email = who["email"].replace(".example", f"-{self.started}.example")
         self.leads.append(SimulatedLead(email, who["company"]))
-        return self._event(REGISTERED, {
+        return self._event(LEAD_REGISTERED, {
             "company": who["company"], "business_type": who["business_type"], "registered_at": now.isoformat(),
             "email": email, "contact_name": who["contact_name"], "city": who["city"], "owner": owner,
             "email_consent": self.rng.random() < 0.9, **self._prospects()}, now)
@@ -106,7 +104,7 @@ class DemoSimulator:
 
     def _delivery(self, lead: SimulatedLead, now: datetime) -> CloudEvent:
         lead.sampled = True
-        return self._event(SAMPLE, {"email": lead.email, "delivered_at": now.isoformat()}, now)
+        return self._event(LEAD_SAMPLE_DELIVERED, {"email": lead.email, "delivered_at": now.isoformat()}, now)
 
     def _reply(self, lead: SimulatedLead, now: datetime) -> CloudEvent:
         label = self.rng.choices(list(REPLY_LABELS), weights=list(REPLY_LABELS.values()))[0]
@@ -117,22 +115,12 @@ class DemoSimulator:
             data.update(label=label, confidence=0.9)
         elif how < 0.8:  # it was unsure: a person reviews the reply
             data.update(label=label, confidence=0.45)
-        return self._event(REPLIED, data, now)  # else unlabelled: the cockpit's classifier reads the text
+        return self._event(FOLLOWUP_REPLIED, data, now)  # else unlabelled: the cockpit's classifier reads the text
 
     def start(self) -> "DemoSimulator":
-        self._thread = threading.Thread(target=self._loop, name="demo-simulator", daemon=True)
-        self._thread.start()
         log.info("demo simulator started: a round of lead events every %.0f s", self.interval_s)
-        return self
+        return super().start()
 
-    def stop(self, timeout: float = 5.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.tick()
-            except Exception:  # noqa: BLE001 - a busy store or a bad round must not end the demo
-                log.exception("demo simulator round failed; trying again next round")
+    def pass_once(self) -> bool:
+        self.tick()
+        return False  # one round per interval

@@ -12,21 +12,11 @@ import os
 import traceback
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-from data.db import WriteLockTimeout, is_lock_timeout
+from data.errors import is_transient
 from services.clock import Clock
 from services.outbox import from_record
 
 log = logging.getLogger(__name__)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A store that could not answer (locked, connection gone) is not the event's fault: the pass is
-    retried whole instead of holding an event that did nothing wrong."""
-    if isinstance(exc, (OperationalError, InterfaceError, WriteLockTimeout)):
-        return True
-    return isinstance(exc, DBAPIError) and is_lock_timeout(exc)
 
 
 def describe(exc: BaseException) -> tuple[str, str]:
@@ -39,11 +29,11 @@ def describe(exc: BaseException) -> tuple[str, str]:
 
 def apply_isolated(tx, effect) -> BaseException | None:
     """Run `effect()` in a savepoint: the exception when it failed (its writes rolled back), None when it
-    applied. A store that could not answer is raised instead (is_transient): the whole pass is retried."""
+    applied. A store that could not answer (is_transient: locked, connection gone) is not the event's
+    fault: it is raised instead, and the whole pass is retried rather than holding an innocent event."""
     try:
-        with tx.session.begin_nested():
+        with tx.savepoint():
             effect()
-            tx.session.flush()
     except Exception as exc:  # noqa: BLE001 - the event's own failure, whatever it is
         if is_transient(exc):
             raise

@@ -13,25 +13,26 @@ consumers): the batch queues one sink_deliveries row per sink, which the sink di
 from __future__ import annotations
 
 import logging
-import random
-import threading
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from data.errors import is_transient
 from domain.cloudevents import CloudEvent
-from pipelines.held_retry import HeldRetry, apply_isolated, failure_row, is_transient
+from pipelines.held_retry import HeldRetry, apply_isolated, failure_row
+from runtime.backoff import backoff
+from runtime.worker import Worker
 from services.clock import Clock, utc_now
 from services.outbox import from_record
 from services.telemetry import NO_TELEMETRY, Telemetry
 
 log = logging.getLogger(__name__)
-BACKOFF_BASE, BACKOFF_CAP = 1.0, 300.0
 
 
 class Consumer(Protocol):
     """May also have `apply_batch(tx, events)`: the same effect as `apply` on each, set-based."""
 
     name: str
+    consumes: tuple[str, ...]  # the event types it applies (domain.events); the catalog lists them
 
     def wants(self, event: CloudEvent) -> bool: ...
 
@@ -47,13 +48,13 @@ def _apply_all(tx, consumer: Consumer, events: list[CloudEvent]) -> None:
         consumer.apply(tx, event)
 
 
-def backoff(attempt: int, rng: random.Random = random.Random()) -> float:
-    """Seconds before the next try: exponential from 1 s, capped at 5 min, with 30% jitter."""
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempt - 1))
-    return delay * (1 + rng.uniform(-0.3, 0.3))
+def redelivery_delay(attempt: int) -> float:
+    """Seconds before an event is tried again (by a consumer that failed on it, or a sink): from 1 s
+    doubling, capped at 5 min, with 30% jitter."""
+    return backoff(attempt, base=1.0, cap=300.0)
 
 
-class Relay:
+class Relay(Worker):
     def __init__(self, uow, consumers: list[Consumer], sinks: list[str] = (), clock: Clock = utc_now,
                  batch: int = 500, poll_seconds: float = 1.0, telemetry: Telemetry = NO_TELEMETRY,
                  max_attempts: int = 5, linger_seconds: float = 0.02):
@@ -61,62 +62,25 @@ class Relay:
         `max_attempts`: tries of a failing event before it is parked for that consumer. `linger_seconds`:
         after a wake-up, how long to let more commits arrive, so that single-event requests are delivered
         in batches instead of one pass (and one write lock) each."""
+        super().__init__("event-relay", poll_seconds=poll_seconds, linger_seconds=linger_seconds)
         self.uow, self.consumers, self.sinks, self.clock = uow, list(consumers), list(sinks), clock
-        self.telemetry = telemetry
-        self.held = HeldRetry(uow, self.consumers, clock, telemetry, max_attempts, backoff)
-        self._marked_listeners: list = []
-        self.batch, self.poll_seconds, self.linger_seconds = batch, poll_seconds, linger_seconds
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
+        self.telemetry, self.batch = telemetry, batch
+        self.held = HeldRetry(uow, self.consumers, clock, telemetry, max_attempts, redelivery_delay)
 
-    def wake(self) -> None:
-        """Called after a commit that wrote events: deliver now instead of at the next poll."""
-        self._wake.set()
-
-    def on_marked(self, listener) -> None:
-        """Call `listener()` after a batch marked events (and so queued sink deliveries): the sink dispatchers' wake-up."""
-        self._marked_listeners.append(listener)
-
-    def start(self) -> "Relay":
-        self._thread = threading.Thread(target=self._loop, name="event-relay", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        failures = 0
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once() >= self.batch or self.held.run_once() > 0
-                failures = 0
-            except Exception:  # a store that refuses (locked, gone) fails the pass, never the thread
-                failures += 1
-                log.exception("relay pass failed (%d in a row); retrying", failures)
-                busy = False
-            if not busy:
-                if self._wake.wait(self.poll_seconds if not failures else min(30.0, backoff(failures))):
-                    self._stop.wait(self.linger_seconds)  # let a burst of commits gather into one batch
-                self._wake.clear()
+    def pass_once(self) -> bool:
+        """A full batch, or held events applied: there may be more."""
+        return self.run_once() >= self.batch or self.held.run_once() > 0
 
     def run_once(self) -> int:
         """Deliver the next batch; returns how many events were marked delivered."""
         try:
-            marked = self._pass(isolate=False)
+            return self._pass(isolate=False)
         except Exception as exc:
             if is_transient(exc):
                 raise
             log.info("a batch failed (%s: %s); delivering it event by event to isolate the failing one",
                      type(exc).__name__, exc)
-            marked = self._pass(isolate=True)
-        if marked and self.sinks:
-            for listener in self._marked_listeners:
-                listener()
-        return marked
+            return self._pass(isolate=True)
 
     def _pass(self, isolate: bool) -> int:
         with self.uow(write=False) as tx:  # an idle pass takes no write lock (SQLite has one for all)
@@ -174,7 +138,7 @@ class Relay:
                     holds.append(failure_row(consumer.name, record, now))  # keeps this consumer's order
                     continue
                 if isolate and (error := self._try_apply(tx, consumer, event)) is not None:
-                    holds.append(failure_row(consumer.name, record, now, error, now + timedelta(seconds=backoff(1))))
+                    holds.append(failure_row(consumer.name, record, now, error, now + timedelta(seconds=redelivery_delay(1))))
                     if record.subject is not None:
                         held.add((consumer.name, record.subject))
                     continue

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from data import analytics_queries
-from data.analytics_store import SqlAlchemyAnalytics
 from domain.roles import Actor, Forbidden, Page, Role
 from domain.stats import DEFAULT_HOLDOUT_SHARE, difference, incremental_revenue, roi, time_saved
 from services.analytics import query_params, require_page, warehouse_cursor
@@ -43,7 +42,7 @@ class RoiView:
 
 def current_assumptions(uow) -> dict[str, float]:
     with uow(write=False) as tx:
-        stored = SqlAlchemyAnalytics(tx.session).assumptions()
+        stored = tx.analytics.assumptions()
     return {key: stored.get(key, spec[2]) for key, spec in ASSUMPTIONS.items()}
 
 
@@ -61,7 +60,7 @@ def set_assumption(uow, actor: Actor, key: str, value: float, now) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ValueError(f"{ASSUMPTIONS[key][0]} must lie between {low} and {high}")
     with uow() as tx:
-        SqlAlchemyAnalytics(tx.session).set_assumption(key, float(value), actor.user_id, now)
+        tx.analytics.set_assumption(key, float(value), actor.user_id, now)
         tx.commit()
 
 

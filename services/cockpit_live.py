@@ -2,8 +2,8 @@
 
 Sent, replies and conversions come from the DuckDB replica's daily aggregates; the "due" backlog from
 the OLTP leads and follow-up claims (data/due_backlog.py), now and at the end of each earlier day.
-The scope is decided here with domain.roles.scope_for, for the page layout, every callback and every
-stream alike.
+The scope is decided here (services.scopes.caller_scope), for the page layout, every callback and
+every stream alike.
 """
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from data.duckdb_cockpit import DuckDbCockpit
-from domain.roles import Actor, Page, Role, Scope, require, scope_for, sees_lead_rows
+from domain.model import MAIL_STEPS
+from domain.roles import Actor, Page, Role, Scope, require, sees_lead_rows
+from services.scopes import caller_scope
 
 PERIODS = {"today": 1, "7d": 7, "30d": 30}
 PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
@@ -114,7 +116,7 @@ def _due(backlog: dict[str, list[int]], ends: list[date], window: Window, days: 
     """Backlog now, at the end of the previous period, and at the end of each day of the series."""
     at = {step: dict(zip(ends, values)) for step, values in backlog.items()}
     return {f"{step.lower()}_due": Metric(at[step][ends[-1]], at[step][window.previous_last], [at[step][d] for d in days])
-            for step in ("T3", "T7")}
+            for step in (s.value for s in MAIL_STEPS)}
 
 
 def _metrics(daily, window: Window, today: date, due: dict[str, list[int]], ends: list[date]) -> dict[str, Metric]:
@@ -159,10 +161,6 @@ def _title(actor: Actor, scope: Scope, team_names: dict[int, str], member_name: 
     return "All teams"
 
 
-def resolve_scope(tx, actor: Actor, team_id: int | None, member_id: int | None) -> Scope:
-    return scope_for(actor, team_id, member_id, tx.users.team_of_users())
-
-
 def cockpit_numbers(deps, actor: Actor, period: str = DEFAULT_PERIOD, team_id: int | None = None,
                     member_id: int | None = None) -> CockpitNumbers:
     require(actor, Page.COCKPIT)
@@ -173,7 +171,7 @@ def cockpit_numbers(deps, actor: Actor, period: str = DEFAULT_PERIOD, team_id: i
     window = Window.of(period, today)
     reads = DuckDbCockpit(deps.warehouse)
     with deps.uow(write=False) as tx:
-        scope = resolve_scope(tx, actor, team_id, member_id)
+        scope = caller_scope(tx, actor, team_id, member_id)
         ends = _day_ends(window, today)
         due = tx.followups.backlog_at(scope, [datetime.combine(d + timedelta(days=1), time(0), timezone.utc) for d in ends])
         first = min(window.series_first, window.previous_first, today - timedelta(days=today.weekday() + 7))
@@ -194,4 +192,4 @@ def status_counts(deps, actor: Actor, team_id: int | None = None, member_id: int
     require(actor, Page.COCKPIT)
     team_id, member_id = view_id("team", team_id), view_id("member", member_id)
     with deps.uow(write=False) as tx:
-        return tx.leads.status_counts(resolve_scope(tx, actor, team_id, member_id))
+        return tx.leads.status_counts(caller_scope(tx, actor, team_id, member_id))

@@ -1,22 +1,25 @@
 """Conversion rules: the admin's use cases (list, save with validation, enable, dry-run), the default
-rule set, and the facts a rule sees. Only admins change rules; managers and analysts read and dry-run.
+rule set, the facts a rule sees, and the decision procedure (`verdict_for`) that conversions and the
+dry run share. Only admins change rules; managers and analysts read and dry-run.
 
 Errors: `Forbidden` (role), `RuleProblem` (an expression that cannot be saved, with its position),
 `InvalidRule` (a wrong name, decision or priority), `LookupError` (no such rule).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from data.models import ConversionRule, Lead
-from domain.readiness import LeadFacts, Readiness, assess
-from domain.roles import Actor, Forbidden, Page, Role, require, scope_for
+from domain.readiness import FACTS, LeadFacts, Readiness, assess
+from domain.roles import Actor, Forbidden, Page, Role, require
 from services.clock import Clock, utc_now
 from services.rule_language import DECISIONS, RuleProblem, compile_rule, matches
+from services.scopes import caller_scope
 
 __all__ = ["RuleProblem", "InvalidRule", "ReplyFacts", "DEFAULT_RULES", "ensure_default_rules", "list_rules",
-           "save_rule", "set_enabled", "dry_run", "active_rules", "readiness_of", "rule_facts"]
+           "save_rule", "set_enabled", "dry_run", "active_rules", "readiness_of", "rule_facts", "Verdict",
+           "verdict_for"]
 # Shipped enabled on first start; admins edit them into new versions. Readiness is checked before
 # any rule runs (a lead that is not ready is rejected with the failing fact), so these refine it.
 DEFAULT_RULES = (
@@ -170,18 +173,47 @@ def rule_facts(lead: Lead, reply: ReplyFacts, readiness: Readiness, now: datetim
     }
 
 
+@dataclass(frozen=True)
+class Verdict:
+    decision: str  # CONVERT, REJECT, REVIEW
+    reasons: list[str] = field(default_factory=list)
+    rule_id: int | None = None
+    rule_version: int | None = None
+    fact: str | None = None
+
+
+def verdict_for(tx, lead: Lead, reply: ReplyFacts, now: datetime, readiness: Readiness | None = None) -> Verdict:
+    """Readiness first (a duplicate or a failing fact rejects), then the enabled rules by priority."""
+    readiness = readiness or readiness_of(tx, lead, now)
+    if readiness.duplicate:
+        return Verdict("REJECT", [readiness.duplicate], fact="duplicate")
+    if not readiness.ready:
+        return Verdict("REJECT", readiness.failing, fact=next(f for f in FACTS if not readiness.facts[f]))
+    facts, notes = rule_facts(lead, reply, readiness, now), []
+    for rule, compiled in active_rules(tx):
+        try:
+            if isinstance(compiled, RuleProblem):
+                raise compiled
+            if not matches(compiled, facts):
+                continue
+        except RuleProblem as problem:
+            notes.append(f"rule '{rule.name}' v{rule.version} could not run: {problem}")
+            continue
+        why = f"rule '{rule.name}' v{rule.version}: {rule.expression}"
+        return Verdict(rule.decision, [why, *notes, *readiness.warnings], rule.id, rule.version)
+    return Verdict("REVIEW", ["no rule decided", *notes, *readiness.warnings])
+
+
 def dry_run(uow, actor: Actor, expression: str, decision: str, lead_ids: list[int], clock: Clock = utc_now) -> list[dict]:
     """What a rule would decide for the chosen leads, as if each had just answered positively.
     Changes nothing. Leads outside the caller's scope are left out."""
-    from services.conversions import verdict_for  # the one decision procedure, so the dry run cannot drift
-
     require(actor, Page.ADMIN_RULES)
     rule = compile_rule(expression)
     if decision not in DECISIONS:
         raise InvalidRule(f"the decision must be one of {', '.join(DECISIONS)}")
     now, results = clock(), []
     with uow(write=False) as tx:
-        scope = scope_for(actor, None, None, tx.users.team_of_users())
+        scope = caller_scope(tx, actor)
         for lead_id in lead_ids[:50]:
             lead = tx.leads.get(int(lead_id), scope)
             if lead is None:
@@ -189,7 +221,7 @@ def dry_run(uow, actor: Actor, expression: str, decision: str, lead_ids: list[in
             reply = ReplyFacts(label="POSITIVE", confidence=1.0, by_person=True)
             readiness = readiness_of(tx, lead, now)
             hit = matches(rule, rule_facts(lead, reply, readiness, now))
-            whole = verdict_for(tx, lead, reply, now, readiness)
+            whole = verdict_for(tx, lead, reply, now, readiness)  # the one decision procedure: no drift
             results.append({"lead_id": lead.id, "company": lead.company, "ready": readiness.ready,
                             "failing": readiness.failing, "this_rule": decision if hit else "no match",
                             "rule_set": whole.decision, "why": "; ".join(whole.reasons)})

@@ -2,8 +2,9 @@
 and one lead's decision trail. Pages call these with the signed-in Actor; the scope is decided here."""
 from __future__ import annotations
 
-from domain.roles import Actor, Forbidden, Page, Role, require, scope_for, sees_lead_rows
+from domain.roles import Actor, Forbidden, Page, Role, require, sees_lead_rows
 from services.conversions import CONVERTERS
+from services.scopes import caller_scope
 
 
 def _when(dt) -> str:
@@ -28,7 +29,7 @@ def _row(d, lead, names: dict[int, str], users: dict[int, str]) -> dict:
 def recent_decisions(uow, actor: Actor, limit: int = 50) -> list[dict]:
     require(actor, Page.CONVERSIONS)
     with uow(write=False) as tx:
-        scope = scope_for(actor, None, None, tx.users.team_of_users())
+        scope = caller_scope(tx, actor)
         names, users = _rule_names(tx), {u.id: u.username for u in tx.users.list()}
         return [_row(d, lead, names, users) for d, lead in tx.conversions.decisions(scope, limit)]
 
@@ -36,7 +37,7 @@ def recent_decisions(uow, actor: Actor, limit: int = 50) -> list[dict]:
 def review_queue(uow, actor: Actor, limit: int = 50) -> list[dict]:
     require(actor, Page.CONVERSIONS)
     with uow(write=False) as tx:
-        scope = scope_for(actor, None, None, tx.users.team_of_users())
+        scope = caller_scope(tx, actor)
         return [{"id": r.id, "lead_id": lead.id, "company": lead.company, "text": r.text[:300],
                  "suggested": r.suggested_label, "confidence": f"{r.confidence:.0%}", "when": _when(r.replied_at)}
                 for r, lead in tx.conversions.open_reviews(scope, limit)]
@@ -48,7 +49,7 @@ def decision_trail(uow, actor: Actor, lead_id: int) -> list[dict] | None:
     if not sees_lead_rows(actor):
         raise Forbidden("viewers see aggregates only")
     with uow(write=False) as tx:
-        lead = tx.leads.get(lead_id, scope_for(actor, None, None, tx.users.team_of_users()))
+        lead = tx.leads.get(lead_id, caller_scope(tx, actor))
         if lead is None:
             return None
         names, users = _rule_names(tx), {u.id: u.username for u in tx.users.list()}

@@ -1,32 +1,34 @@
-"""Lead -> customer conversion: the decision (readiness, then the rules in priority order, first
-decision wins), the conversion in one transaction, manual convert and undo, and the read models.
+"""Lead -> customer conversion: carrying out the decision of the rules (readiness, then the rules in
+priority order, first decision wins: services.conversion_rules.verdict_for), the conversion in one
+transaction, manual convert and undo.
 
 Errors: `Forbidden` (role), `LookupError` (no such lead in the caller's scope), `InvalidConversion`.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Callable
 
 from data.conversion_models import ConversionDecision
 from data.models import Activity, Customer, Lead
+from domain.events import CUSTOMER_CONVERSION_REJECTED, CUSTOMER_CONVERTED, LEAD_STATUS_CHANGED
 from domain.model import ActivityType, LeadStatus
-from domain.readiness import FACTS, Readiness
-from domain.roles import Actor, Forbidden, Page, Role, require, scope_for
-from mailer.api import MailRequest, queue_mail
-from mailer.templates import TemplateError, render_template
+from domain.roles import Actor, Forbidden, Page, Role, require
+from mailer.api import MailRequest, queue_mail, render_template
+from mailer.templates import TemplateError
 from services.clock import Clock, utc_now
-from services.conversion_rules import ReplyFacts, active_rules, readiness_of, rule_facts
+from services.conversion_rules import ReplyFacts, Verdict, readiness_of, verdict_for
+from services.followup_automation import FollowupAutomation
 from services.outbox import publish
-from services.rule_language import RuleProblem, matches
+from services.scopes import caller_scope
 
 log = logging.getLogger(__name__)
 CONVERTERS = (Role.ADMIN, Role.MANAGER)
 GERMAN_SPEAKING = ("DE", "AT", "CH", "LI", "LU")
 STAFF_LOCALE = "de"  # the sales team's language for the owner's notice (else any locale there is)
+PRODUCES = {"conversions": (CUSTOMER_CONVERTED, LEAD_STATUS_CHANGED, CUSTOMER_CONVERSION_REJECTED)}  # read by pipelines.catalog
 
 
 class InvalidConversion(ValueError):
@@ -38,49 +40,12 @@ class ConversionSetup:
     unsubscribe_url: Callable[[str], str]
     review_below: float = 0.6
     base_url: str = ""  # links in the owner's notice
-    followups: object = None  # FollowupAutomation: re-plans a lead whose reply was only an auto-reply
+    followups: FollowupAutomation | None = None  # re-plans a lead whose reply was only an auto-reply
 
 
-def setup_for(followups, settings) -> ConversionSetup:
+def setup_for(followups: FollowupAutomation, settings) -> ConversionSetup:
+    """Built once by app.py, from the app's one follow-up automation."""
     return ConversionSetup(followups.unsubscribe_url, settings.reply_review_below, settings.public_base_url, followups)
-
-
-@lru_cache(maxsize=4)
-def setup_from_settings(settings) -> ConversionSetup:
-    from services.followups import automation_from_settings
-
-    return setup_for(automation_from_settings(settings), settings)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    decision: str  # CONVERT, REJECT, REVIEW
-    reasons: list[str] = field(default_factory=list)
-    rule_id: int | None = None
-    rule_version: int | None = None
-    fact: str | None = None
-
-
-def verdict_for(tx, lead: Lead, reply: ReplyFacts, now: datetime, readiness: Readiness | None = None) -> Verdict:
-    """Readiness first (a duplicate or a failing fact rejects), then the enabled rules by priority."""
-    readiness = readiness or readiness_of(tx, lead, now)
-    if readiness.duplicate:
-        return Verdict("REJECT", [readiness.duplicate], fact="duplicate")
-    if not readiness.ready:
-        return Verdict("REJECT", readiness.failing, fact=next(f for f in FACTS if not readiness.facts[f]))
-    facts, notes = rule_facts(lead, reply, readiness, now), []
-    for rule, compiled in active_rules(tx):
-        try:
-            if isinstance(compiled, RuleProblem):
-                raise compiled
-            if not matches(compiled, facts):
-                continue
-        except RuleProblem as problem:
-            notes.append(f"rule '{rule.name}' v{rule.version} could not run: {problem}")
-            continue
-        why = f"rule '{rule.name}' v{rule.version}: {rule.expression}"
-        return Verdict(rule.decision, [why, *notes, *readiness.warnings], rule.id, rule.version)
-    return Verdict("REVIEW", ["no rule decided", *notes, *readiness.warnings])
 
 
 def _locale(lead: Lead) -> str:
@@ -125,9 +90,9 @@ def _convert(tx, lead: Lead, setup: ConversionSetup, now: datetime, by: Actor | 
     lead.status, lead.clock_stopped_at, lead.next_followup_at, lead.updated_at = LeadStatus.CONVERTED.value, now, None, now
     tx.leads.add_activity(Activity(lead_id=lead.id, customer_id=customer.id, type=ActivityType.CONVERSION.value,
                                    user_id=by.user_id if by else None, occurred_at=now, details={"rule": rule}))
-    tx.session.flush()
+    tx.flush()
     tx.conversions.link_activities(lead.id, customer.id)
-    publish(tx, "com.freshplan.customer.converted.v1", producer="conversions", subject=f"lead/{lead.id}",
+    publish(tx, CUSTOMER_CONVERTED, producer="conversions", subject=f"lead/{lead.id}",
             data={"lead_id": lead.id, "customer_id": customer.id, "converted_at": now.isoformat(), "rule": rule,
                   "by": by.username if by else "automation"}, facts=(lead.id, customer.id), time=now)
     _status_changed(tx, lead, before, "converted", now)
@@ -136,7 +101,7 @@ def _convert(tx, lead: Lead, setup: ConversionSetup, now: datetime, by: Actor | 
 
 
 def _status_changed(tx, lead: Lead, before: str, reason: str, now: datetime) -> None:
-    publish(tx, "com.freshplan.lead.status_changed.v1", producer="conversions", subject=f"lead/{lead.id}",
+    publish(tx, LEAD_STATUS_CHANGED, producer="conversions", subject=f"lead/{lead.id}",
             data={"lead_id": lead.id, "from": before, "to": lead.status, "reason": reason},
             facts=(lead.id, before, lead.status, now.isoformat()), time=now)
 
@@ -167,7 +132,7 @@ def decide_and_apply(tx, lead: Lead, reply: ReplyFacts, setup: ConversionSetup, 
             return None
     _record(tx, lead, verdict, now, reply, by, customer.id if customer else None)
     if verdict.decision == "REJECT":
-        publish(tx, "com.freshplan.customer.conversion_rejected.v1", producer="conversions", subject=f"lead/{lead.id}",
+        publish(tx, CUSTOMER_CONVERSION_REJECTED, producer="conversions", subject=f"lead/{lead.id}",
                 data={"lead_id": lead.id, "reasons": verdict.reasons,
                       "rule": f"#{verdict.rule_id} v{verdict.rule_version}" if verdict.rule_id else verdict.fact},
                 facts=(lead.id, reply.source, reply.event_id, now.isoformat()), time=now)
@@ -178,7 +143,7 @@ def _converter_lead(tx, actor: Actor, lead_id: int) -> Lead:
     require(actor, Page.CONVERSIONS)
     if actor.role not in CONVERTERS:
         raise Forbidden("only managers and admins convert or undo by hand")
-    lead = tx.leads.get(lead_id, scope_for(actor, None, None, tx.users.team_of_users()))
+    lead = tx.leads.get(lead_id, caller_scope(tx, actor))
     if lead is None:
         raise LookupError(f"lead {lead_id} not found")
     return tx.followups.lock_lead(lead.id)

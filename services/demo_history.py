@@ -15,14 +15,11 @@ insert per batch of a few thousand events, each batch its own transaction.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
-
-from data.models import Activity, Customer, EventRecord, Lead, User
 from domain.cloudevents import CloudEvent
-from domain.events import idempotency_key
+from domain.events import (CUSTOMER_CONVERTED, EMAIL_CLICKED, EMAIL_OPENED, EMAIL_SENT, FOLLOWUP_REPLIED, FOLLOWUP_SENT,
+                           LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED, idempotency_key)
 from domain.model import ActivityType
 from services.outbox import SOURCE_PREFIX, check_data, content_hash, lead_subject
 
@@ -30,7 +27,8 @@ PRODUCER = "demo"
 HISTORY_SOURCE = SOURCE_PREFIX + PRODUCER
 LEADS_PER_BATCH = 1000  # about 5,000 events: one insert and one transaction each
 MAIL_PROVIDER = "demo"  # the history's mails went through no provider of this installation
-TYPE = "com.freshplan.{}.v1"
+PRODUCES = {PRODUCER: (LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED, FOLLOWUP_SENT, EMAIL_SENT, EMAIL_OPENED, EMAIL_CLICKED,
+                       FOLLOWUP_REPLIED, CUSTOMER_CONVERTED)}  # read by pipelines.catalog
 HISTORY_ACTIVITIES = (ActivityType.FOLLOW_UP.value, ActivityType.REPLY.value, ActivityType.CONVERSION.value)
 
 
@@ -38,14 +36,13 @@ def publish_demo_history(uow, now: datetime, leads_per_batch: int = LEADS_PER_BA
     """Log the history of every lead in the database (call it right after a first demo seed);
     returns how many events were written."""
     with uow(write=False) as tx:
-        lead_ids = list(tx.session.scalars(select(Lead.id).order_by(Lead.id)))
-        owners = dict(tx.session.execute(select(User.id, User.username)).all())
+        lead_ids = tx.lead_history.lead_ids()
+        owners = tx.lead_history.usernames()
     writer, written = _HistoryWriter(owners, now), 0
     for i in range(0, len(lead_ids), leads_per_batch):
         with uow() as tx:
-            rows = writer.rows(tx.session, lead_ids[i], lead_ids[min(i + leads_per_batch, len(lead_ids)) - 1])
-            if rows:
-                tx.session.execute(insert(EventRecord.__table__), rows)
+            rows = writer.rows(tx.lead_history, lead_ids[i], lead_ids[min(i + leads_per_batch, len(lead_ids)) - 1])
+            tx.events.add_history(rows)
             tx.commit()
         written += len(rows)
     return written
@@ -58,39 +55,30 @@ class _HistoryWriter:
         self.owners, self.now = owners, now
         self.checked: set[str] = set()
 
-    def rows(self, session, first_id: int, last_id: int) -> list[dict]:
-        leads = session.execute(select(Lead.id, Lead.company, Lead.business_type, Lead.city, Lead.owner_id,
-                                       Lead.registered_at, Lead.sample_delivered_at)
-                                .where(Lead.id.between(first_id, last_id)).order_by(Lead.id)).all()
-        acts = defaultdict(list)
-        for a in session.execute(select(Activity.id, Activity.lead_id, Activity.type, Activity.outcome,
-                                        Activity.occurred_at, Activity.details)
-                                 .where(Activity.lead_id.between(first_id, last_id),
-                                        Activity.type.in_(HISTORY_ACTIVITIES))
-                                 .order_by(Activity.occurred_at, Activity.id)):
-            acts[a.lead_id].append(a)
-        customers = dict(session.execute(select(Customer.original_lead_id, Customer.id)
-                                         .where(Customer.original_lead_id.between(first_id, last_id))).all())
+    def rows(self, history, first_id: int, last_id: int) -> list[dict]:
+        """`history` is the unit of work's `lead_history` (data/lead_history.py)."""
+        acts = history.activities(first_id, last_id, HISTORY_ACTIVITIES)
+        customers = history.customer_ids(first_id, last_id)
         out: list[dict] = []
-        for lead in leads:
-            out += self._lead_history(lead, acts[lead.id], customers.get(lead.id))
+        for lead in history.leads(first_id, last_id):
+            out += self._lead_history(lead, acts.get(lead.id, []), customers.get(lead.id))
         return out
 
     def _lead_history(self, lead, acts: list, customer_id: int | None) -> list[dict]:
         emit = _Emitter(self, lead.id)
-        emit("lead.registered", lead.registered_at, (), company=lead.company, business_type=lead.business_type,
+        emit(LEAD_REGISTERED, lead.registered_at, (), company=lead.company, business_type=lead.business_type,
              registered_at=lead.registered_at.isoformat(), city=lead.city, owner=self.owners.get(lead.owner_id))
         if lead.sample_delivered_at is not None:
-            emit("lead.sample_delivered", lead.sample_delivered_at, (lead.sample_delivered_at.isoformat(),),
+            emit(LEAD_SAMPLE_DELIVERED, lead.sample_delivered_at, (lead.sample_delivered_at.isoformat(),),
                  delivered_at=lead.sample_delivered_at.isoformat())
         for a in acts:
             d, at = a.details or {}, a.occurred_at.isoformat()
             if a.type == ActivityType.FOLLOW_UP.value:
                 self._sent(emit, a, d)
             elif a.type == ActivityType.REPLY.value:
-                emit("followup.replied", a.occurred_at, (a.id,), step=d.get("step"), label=a.outcome, replied_at=at)
+                emit(FOLLOWUP_REPLIED, a.occurred_at, (a.id,), step=d.get("step"), label=a.outcome, replied_at=at)
             elif customer_id is not None:  # a CONVERSION of a lead that is a customer now
-                emit("customer.converted", a.occurred_at, (customer_id,), customer_id=customer_id, converted_at=at,
+                emit(CUSTOMER_CONVERTED, a.occurred_at, (customer_id,), customer_id=customer_id, converted_at=at,
                      rule=d.get("rule") or d.get("reason"), by="automation")
         return emit.rows
 
@@ -98,19 +86,19 @@ class _HistoryWriter:
     def _sent(emit, a, d: dict) -> None:
         at, message_id = a.occurred_at.isoformat(), d.get("key") or f"demo:activity:{a.id}"
         template = {k: d[k] for k in ("template", "template_id", "template_version", "variant") if d.get(k) is not None}
-        emit("followup.sent", a.occurred_at, (a.id,), step=d["step"], sent_at=at, message_id=message_id, **template)
-        emit("email.sent", a.occurred_at, (message_id,), step=d["step"], sent_at=at, message_id=message_id,
+        emit(FOLLOWUP_SENT, a.occurred_at, (a.id,), step=d["step"], sent_at=at, message_id=message_id, **template)
+        emit(EMAIL_SENT, a.occurred_at, (message_id,), step=d["step"], sent_at=at, message_id=message_id,
              provider=MAIL_PROVIDER, **template)
         # Opens and clicks as readers make them: about 45% open, a quarter of those click (the same
         # every time: decided by the activity's id).
         chance = int(hashlib.sha256(f"open:{a.id}".encode()).hexdigest()[:8], 16) / 2**32
         if chance < 0.45 and a.occurred_at + timedelta(minutes=20 + int(chance * 600)) < emit.writer.now:
             opened = a.occurred_at + timedelta(minutes=20 + int(chance * 600))
-            emit("email.opened", opened, (message_id, "open"), step=d["step"], message_id=message_id,
+            emit(EMAIL_OPENED, opened, (message_id, "open"), step=d["step"], message_id=message_id,
                  opened_at=opened.isoformat(), **template)
             if chance < 0.11:
                 clicked = opened + timedelta(minutes=2)
-                emit("email.clicked", clicked, (message_id, "click"), step=d["step"], message_id=message_id,
+                emit(EMAIL_CLICKED, clicked, (message_id, "click"), step=d["step"], message_id=message_id,
                      clicked_at=clicked.isoformat(), link=0, **template)
 
     def check_once(self, type_: str, data: dict) -> None:
@@ -126,8 +114,7 @@ class _Emitter:
         self.writer, self.lead_id, self.subject = writer, lead_id, lead_subject(lead_id)
         self.rows: list[dict] = []
 
-    def __call__(self, name: str, at: datetime, facts: tuple, **fields) -> None:
-        type_ = TYPE.format(name)
+    def __call__(self, type_: str, at: datetime, facts: tuple, **fields) -> None:
         data = {"lead_id": self.lead_id, **{k: v for k, v in fields.items() if v is not None}}
         self.writer.check_once(type_, data)
         key = idempotency_key(type_, self.lead_id, *facts)

@@ -14,11 +14,12 @@ from datetime import timezone
 from typing import Callable, Iterator, Mapping
 
 from data import analytics_queries
-from data.analytics_store import LEAD_EXPORT_COLUMNS, LEAD_EXPORT_SORT, LeadExportQuery, SqlAlchemyAnalytics
-from domain.roles import Actor, Forbidden, may_export, scope_for
+from data.analytics_store import LEAD_EXPORT_COLUMNS, LEAD_EXPORT_SORT, LeadExportQuery
+from domain.roles import Actor, Forbidden, may_export
 from services.analytics import TEMPLATE_METRICS, filter_options, funnel_view, query_params, templates_view
 from services.analytics_filters import FILTER_KEYS, Filters, InvalidFilter, parse_filters, utc_today
 from services.analytics_roi import roi_view
+from services.scopes import caller_scope
 
 log = logging.getLogger("cockpit.export")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -107,10 +108,10 @@ def _lead_rows(deps, actor: Actor, filters: Filters, sort: str | None, descendin
 
     def rows() -> Iterator[tuple]:
         with deps.uow(write=False) as tx:
-            scope = scope_for(actor, filters.team_id, filters.user_id, tx.users.team_of_users())
+            scope = caller_scope(tx, actor, filters.team_id, filters.user_id)
             query = LeadExportQuery(scope, since.replace(tzinfo=timezone.utc), until.replace(tzinfo=timezone.utc),
                                     filters.business_type, sort, descending)
-            yield from SqlAlchemyAnalytics(tx.session).lead_rows(query)
+            yield from tx.analytics.lead_rows(query)
     return LEAD_EXPORT_COLUMNS, rows()
 
 

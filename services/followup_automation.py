@@ -8,14 +8,13 @@ from datetime import datetime
 from typing import Callable
 
 from domain.followups import FollowupPolicy, HolidayCalendar
-from mailer.api import MailRequest, QueueOutcome
+from mailer.api import MailRequest, QueueOutcome, RenderedMail, queue_mail, render_template
+from services.analytics_roi import current_assumptions
 from services.telemetry import NO_TELEMETRY, Telemetry
 
 
-def render_with_template_store(tx, kind: str, locale: str, variables: dict, pick: str):
-    from mailer.templates import render_template  # the email core renders in its sandbox
-
-    return render_template(tx, kind, locale, variables, pick)
+def render_with_template_store(tx, kind: str, locale: str, variables: dict, pick: str) -> RenderedMail:
+    return render_template(tx, kind, locale, variables, pick)  # the email core renders in its sandbox
 
 
 def no_holdout(uow) -> float:
@@ -24,14 +23,10 @@ def no_holdout(uow) -> float:
 
 def stored_holdout_share(uow) -> float:
     """The holdout share an admin set on the ROI page (its default until then)."""
-    from services.analytics_roi import current_assumptions
-
     return current_assumptions(uow)["holdout_share"]
 
 
 def queue_with_email_core(tx, request: MailRequest, key: str, now: datetime) -> QueueOutcome:
-    from mailer.api import queue_mail
-
     return queue_mail(tx, request, key, now)
 
 

@@ -17,10 +17,11 @@ from typing import Callable
 from data.followup_models import FollowupStepRecord
 from data.models import Activity
 from domain.cloudevents import CloudEvent
-from domain.events import idempotency_key
-from domain.followups import (TEMPLATE_KIND, Action, Contact, Decision, SkipReason, Step, business_time, clock_start,
+from domain.events import (FOLLOWUP_FAILED, FOLLOWUP_PROCESSED, FOLLOWUP_SCHEDULED, FOLLOWUP_SENT, FOLLOWUP_SKIPPED,
+                           LEAD_STATUS_CHANGED, idempotency_key)
+from domain.followups import (TEMPLATE_KIND, Action, Contact, Decision, SkipReason, business_time, clock_start,
                               decide, due_after, mail_variables, next_step, step_key)
-from domain.model import ActivityType, LeadStatus
+from domain.model import ActivityType, LeadStatus, Step
 from domain.stats import in_holdout
 from mailer.api import MailRequest, QueueOutcome
 from services.followup_automation import FollowupAutomation, RunSummary
@@ -29,9 +30,10 @@ from services.telemetry import failure_class
 
 log = logging.getLogger(__name__)
 PRODUCER = "followups"
+PRODUCES = {PRODUCER: (FOLLOWUP_SCHEDULED, FOLLOWUP_SENT, FOLLOWUP_SKIPPED, FOLLOWUP_FAILED, FOLLOWUP_PROCESSED,
+                       LEAD_STATUS_CHANGED)}  # read by pipelines.catalog
 MAX_ATTEMPTS = 3  # a step that failed this often is given up and the sequence moves on
 PREVIOUS = {Step.T7: Step.T3, Step.REMIND: Step.T7}
-TYPE = "com.freshplan.followup.{}.v1"
 HOLDOUT = "holdout"  # the skip reason of a lead in the ROI page's holdout group (domain.stats.in_holdout)
 
 
@@ -122,7 +124,7 @@ class LeadRun:
         lead.next_followup_at, lead.updated_at = at, self.now
         if at is not None and step in (Step.T3, Step.T7) and not quiet:
             data = {"lead_id": lead.id, "step": step.value, "due_at": at.isoformat()}
-            self._event("scheduled", lead, data, (lead.id, step.value, at.isoformat()), reason=reason)
+            self._event(FOLLOWUP_SCHEDULED, lead, data, (lead.id, step.value, at.isoformat()), reason=reason)
 
     def _advance(self, lead, handled: Step, bt, terminal: bool = False, quiet: bool = False) -> None:
         """Move the lead past `handled`; `quiet` when the caller's event already names the next due time."""
@@ -136,20 +138,20 @@ class LeadRun:
         # Contact in the window skips this step only; every other reason ends the sequence.
         self._advance(lead, Step(record.step), bt, terminal=not reason.startswith(SkipReason.CONTACT.value))
         if record.step != Step.REMIND.value:
-            self._event("skipped", lead, {"lead_id": lead.id, "step": record.step, "reason": reason}, (record.key,))
+            self._event(FOLLOWUP_SKIPPED, lead, {"lead_id": lead.id, "step": record.step, "reason": reason}, (record.key,))
         return record.step, "skipped"
 
     def _remind(self, lead, record) -> tuple[str, str]:
         """Still silent after T+7: the lead waits for its owner, who gets a task to call."""
         record.status, record.sent_at = "sent", self.now
         self.tx.leads.add_activity(Activity(lead_id=lead.id, type=ActivityType.TASK.value, user_id=None,
-                                            occurred_at=self.now, details={"step": "T7", "title": "Nach T+7 anrufen",
+                                            occurred_at=self.now, details={"step": Step.T7.value, "title": "Nach T+7 anrufen",
                                                                            "assignee_id": lead.owner_id}))
         if lead.status != LeadStatus.REMINDER.value:
             data = {"lead_id": lead.id, "from": lead.status, "to": LeadStatus.REMINDER.value,
                     "reason": "no answer after T+7"}
             lead.status = LeadStatus.REMINDER.value
-            self._event_type("com.freshplan.lead.status_changed.v1", lead, data, (record.key,))
+            self._event_type(LEAD_STATUS_CHANGED, lead, data, (record.key,))
         lead.next_followup_at, lead.updated_at = None, self.now
         return record.step, "sent"
 
@@ -173,7 +175,7 @@ class LeadRun:
                                                      "template_version": content.template_version,
                                                      "variant": content.variant, "key": record.key}))
         self._advance(lead, step, bt, quiet=True)
-        self._event("sent", lead, {"lead_id": lead.id, "step": step.value, "sent_at": self.now.isoformat(),
+        self._event(FOLLOWUP_SENT, lead, {"lead_id": lead.id, "step": step.value, "sent_at": self.now.isoformat(),
                                    "template": TEMPLATE_KIND[step], "template_version": content.template_version,
                                    "variant": content.variant, "message_id": record.key,
                                    "next_due_at": lead.next_followup_at.isoformat()},
@@ -184,7 +186,7 @@ class LeadRun:
         log.warning("follow-up %s of lead %s failed: %s", record.step, lead.id, reason)
         record.status, record.reason = "failed", reason[:200]
         self.errors[(record.step, failure_class(reason))] += 1
-        self._event("failed", lead, {"lead_id": lead.id, "step": record.step, "reason": reason[:500],
+        self._event(FOLLOWUP_FAILED, lead, {"lead_id": lead.id, "step": record.step, "reason": reason[:500],
                                      "attempt": record.attempts}, (record.key, record.attempts))
         if record.attempts >= MAX_ATTEMPTS:
             self._advance(lead, Step(record.step), bt)  # given up: the sequence goes on without it
@@ -192,10 +194,10 @@ class LeadRun:
             self._plan(lead, Step(record.step), bt.next_opening(self.now), "retry after failure")
         return record.step, "failed"
 
-    def _event(self, name: str, lead, data: dict, facts: tuple, reason: str | None = None) -> None:
+    def _event(self, type_: str, lead, data: dict, facts: tuple, reason: str | None = None) -> None:
         if reason:
             data["reason"] = reason
-        self._event_type(TYPE.format(name), lead, data, facts)
+        self._event_type(type_, lead, data, facts)
 
     def _event_type(self, type_: str, lead, data: dict, facts: tuple) -> None:
         """services.outbox.publish, buffered: validated now, inserted with the batch."""
@@ -240,6 +242,6 @@ def _record_summary(uow, summary: RunSummary) -> None:
             "duration_ms": round(summary.duration_s * 1000, 1), "started_at": summary.started_at.isoformat(),
             "finished_at": summary.finished_at.isoformat()}
     with uow() as tx:
-        publish(tx, TYPE.format("processed"), producer=PRODUCER, subject=None, data=data, facts=(summary.run_id,),
+        publish(tx, FOLLOWUP_PROCESSED, producer=PRODUCER, subject=None, data=data, facts=(summary.run_id,),
                 time=summary.finished_at)
         tx.commit()

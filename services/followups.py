@@ -9,20 +9,24 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from domain.followups import (FollowupPolicy, HolidayCalendar, Step, business_time, next_step, step_due_at)
-from domain.model import CLOSED_STATUSES, ActivityType
-from domain.roles import Actor, Forbidden, Page, Role, may_edit_leads, require, scope_for, sees_lead_rows
+from domain.events import FOLLOWUP_SCHEDULED
+from domain.followups import (FollowupPolicy, HolidayCalendar, business_time, next_step, step_due_at)
+from domain.model import CLOSED_STATUSES, ActivityType, Step
+from domain.roles import Actor, Forbidden, Page, Role, may_edit_leads, require, sees_lead_rows
+from mailer.unsubscribe import unsubscribe_url
 from services.clock import Clock, utc_now
 from services.followup_automation import FollowupAutomation, RunSummary, stored_holdout_share
 from services.followup_run import LeadRun, load_facts, run_due_followups
 from services.holiday_calendar import PublicHolidays
 from services.outbox import publish, publish_many
+from services.scopes import caller_scope
 
 __all__ = ["FollowupAutomation", "RunSummary", "automation_from_settings", "run_due_followups", "plan_next_followup", "register_leads",
            "pause_followups", "resume_followups", "send_now", "followup_timeline", "due_followups",
            "paused_followups", "run_followups_on_demand", "followups_board", "change_followups"]
 HOME_ZONE = ZoneInfo("Europe/Berlin")  # where "today" and "this week" of the due list are counted
 SENDERS = (Role.ADMIN, Role.MANAGER)
+PRODUCES = {"followups": (FOLLOWUP_SCHEDULED,)}  # read by pipelines.catalog
 
 
 def policy_from_settings(settings) -> FollowupPolicy:
@@ -33,9 +37,8 @@ def policy_from_settings(settings) -> FollowupPolicy:
 
 
 def automation_from_settings(settings, calendar: HolidayCalendar | None = None, **parts) -> FollowupAutomation:
-    """The production wiring: the settings' rules, public holidays, the email core's renderer and queue."""
-    from mailer.unsubscribe import unsubscribe_url
-
+    """The production wiring: the settings' rules, public holidays, the email core's renderer and queue.
+    app.py builds it once; everything else takes it from there."""
     def link(email: str) -> str:
         return unsubscribe_url(email, settings.secret_key, settings.public_base_url)
 
@@ -68,7 +71,7 @@ def plan_next_followup(lead, policy: FollowupPolicy, calendar: HolidayCalendar, 
     lead.next_followup_at = due
     step = next_step(lead.last_followup_step)
     if tx is not None and due is not None and lead.id is not None and step in (Step.T3, Step.T7):
-        publish(tx, "com.freshplan.followup.scheduled.v1", producer="followups", subject=f"lead/{lead.id}",
+        publish(tx, FOLLOWUP_SCHEDULED, producer="followups", subject=f"lead/{lead.id}",
                 data={"lead_id": lead.id, "step": step.value, "due_at": due.isoformat()},
                 facts=(lead.id, step.value, due.isoformat()), time=now)
     return due
@@ -87,11 +90,11 @@ def register_leads(tx, leads: list, policy: FollowupPolicy, calendar: HolidayCal
             due = lead.next_followup_at.isoformat()
             items.append((f"lead/{lead.id}", {"lead_id": lead.id, "step": step.value, "due_at": due},
                           (lead.id, step.value, due), lead.registered_at))
-    publish_many(tx, "com.freshplan.followup.scheduled.v1", producer="followups", items=items)
+    publish_many(tx, FOLLOWUP_SCHEDULED, producer="followups", items=items)
 
 
 def _lead_in_scope(tx, actor: Actor, lead_id: int):
-    lead = tx.leads.get(lead_id, scope_for(actor, None, None, tx.users.team_of_users()))
+    lead = tx.leads.get(lead_id, caller_scope(tx, actor))
     if lead is None:
         raise LookupError(f"lead {lead_id} not found")
     return lead
@@ -192,7 +195,7 @@ def due_followups(uow, actor: Actor, period: str = "today", clock: Clock = utc_n
         raise Forbidden("viewers see aggregates only")
     now = clock()
     with uow(write=False) as tx:
-        scope = scope_for(actor, None, None, tx.users.team_of_users())
+        scope = caller_scope(tx, actor)
         leads = tx.followups.due_until(scope, _period_end(period, now), limit)
         owners = {u.id: u.display_name for u in tx.users.list()}
         return [{"lead_id": lead.id, "company": lead.company, "owner": owners.get(lead.owner_id, "—"),
@@ -207,7 +210,7 @@ def paused_followups(uow, actor: Actor, limit: int = 200) -> list[dict]:
     if not sees_lead_rows(actor):
         raise Forbidden("viewers see aggregates only")
     with uow(write=False) as tx:
-        scope = scope_for(actor, None, None, tx.users.team_of_users())
+        scope = caller_scope(tx, actor)
         owners = {u.id: u.display_name for u in tx.users.list()}
         return [{"lead_id": lead.id, "company": lead.company, "owner": owners.get(lead.owner_id, "—"),
                  "step": step.value if (step := next_step(lead.last_followup_step)) else None, "due_at": None,

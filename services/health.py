@@ -1,14 +1,13 @@
 """Health: each dependency answers a trivial query, or the report says which one failed and why."""
 from __future__ import annotations
 
-from sqlalchemy import text
+from data.db import ping
 
 
 def check_health(engine, warehouse) -> dict:
     checks = {}
     try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(engine)
         checks["database"] = {"ok": True, "backend": engine.dialect.name}
     except Exception as exc:  # any failure means "not reachable"; the reason is reported
         checks["database"] = {"ok": False, "error": str(exc).splitlines()[0][:200]}

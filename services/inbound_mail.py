@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.cloudevents import CloudEvent
-from domain.events import STEPS
+from domain.events import FOLLOWUP_REPLIED, STEPS
 from services.clock import Clock, utc_now
 from services.ingest import Outcome, check_external, ingest_events
-from services.replies import MAX_TEXT, REPLIED
+from services.replies import MAX_TEXT
 from services.telemetry import NO_TELEMETRY, Telemetry
 
 SOURCE = "/webhooks/inbound"
+PRODUCES = {SOURCE: (FOLLOWUP_REPLIED,)}  # read by pipelines.catalog
 APPLIED, DUPLICATE, UNKNOWN_SENDER = "applied", "duplicate", "unknown sender"
 # Where the quoted original starts: "On Mon, ... wrote:", "Am ... schrieb ...:", Outlook's separator.
 _QUOTE_START = re.compile(r"^\s*(On .{0,200}wrote:|Am .{0,200}schrieb.{0,100}:|-{2,}\s*(Original Message|Ursprüngliche "
@@ -71,7 +72,7 @@ def receive_inbound_reply(uow, mail: InboundMail, clock: Clock = utc_now,
     replied_at = mail.sent_at or clock()
     data = {"lead_id": lead_id, "email": mail.sender, "replied_at": replied_at.isoformat(),
             "text": reply_body(mail.text)[:MAX_TEXT], "step": step if step in STEPS else None}
-    event = check_external(CloudEvent(id=_event_id(mail), source=SOURCE, type=REPLIED, time=replied_at, data=data,
+    event = check_external(CloudEvent(id=_event_id(mail), source=SOURCE, type=FOLLOWUP_REPLIED, time=replied_at, data=data,
                                       subject=f"lead/{lead_id}"))
     [outcome] = ingest_events(uow, [event], clock=clock, telemetry=telemetry)
     # A repeat is the same mail even when its content differs (no Date header: another receive time).

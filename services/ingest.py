@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from enum import Enum
 
-from sqlalchemy.exc import DBAPIError
-
-from data.db import WriteLockTimeout, is_lock_timeout
+from data.errors import StoreError, WriteLockTimeout, is_lock_timeout
 from domain.cloudevents import CloudEvent, InvalidEvent
 from domain.events import idempotency_key
 from services.clock import Clock, utc_now
@@ -62,7 +60,7 @@ def ingest_events(uow, events: list[CloudEvent], clock: Clock = utc_now,
             outcomes = _classify(keys, digests, tx.events.content_hashes(keys))
         if Outcome.CREATED in outcomes and Outcome.CONFLICT not in outcomes:
             outcomes = _write_new(uow, events, digests, outcomes, clock())
-    except (DBAPIError, WriteLockTimeout) as exc:
+    except (StoreError, WriteLockTimeout) as exc:
         if is_lock_timeout(exc):
             raise StoreBusy(str(getattr(exc, "orig", exc))) from exc
         raise

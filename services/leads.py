@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from data.repositories import LEAD_SORT_COLUMNS, LeadQuery
 from domain.model import followup_state
-from domain.roles import Actor, Forbidden, Page, Role, require, scope_for, sees_lead_rows
+from domain.roles import Actor, Forbidden, Page, Role, require, sees_lead_rows
+from services.scopes import caller_scope
 
 PAGE_SIZES = (10, 25, 50, 100)
 
@@ -46,7 +47,7 @@ def list_leads(uow, actor: Actor, search: str = "", status: str | None = None, b
     page = max(0, int(page))
     sort_by = sort_by if sort_by in LEAD_SORT_COLUMNS else "registered_at"
     with uow(write=False) as tx:
-        scope = scope_for(actor, team_id, user_id, tx.users.team_of_users())
+        scope = caller_scope(tx, actor, team_id, user_id)
         query = LeadQuery(scope=scope, search=(search or "").strip()[:100], status=status or None,
                           business_type=business_type or None, sort_by=sort_by, descending=descending,
                           offset=page * page_size, limit=page_size)
@@ -61,7 +62,7 @@ def lead_detail(uow, actor: Actor, lead_id: int) -> dict | None:
     if not sees_lead_rows(actor):
         raise Forbidden("viewers see aggregates only")
     with uow(write=False) as tx:
-        lead = tx.leads.get(lead_id, scope_for(actor, None, None, tx.users.team_of_users()))
+        lead = tx.leads.get(lead_id, caller_scope(tx, actor))
         if lead is None:
             return None
         owners = {u.id: u.display_name for u in tx.users.list()}

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.events import EMAIL_SENT, FOLLOWUP_FAILED
 from mailer.api import MailOutcomes
 from services.outbox import lead_subject, publish
 
-EMAIL_SENT = "com.freshplan.email.sent.v1"
-FOLLOWUP_FAILED = "com.freshplan.followup.failed.v1"
+# The types logged here, by producer (read by pipelines.catalog): a dead follow-up mail fails its step.
+PRODUCES = {"mailer": (EMAIL_SENT,), "followups": (FOLLOWUP_FAILED,)}
 
 
 class PublishedMailOutcomes(MailOutcomes):

@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-
-from data.models import Activity, Lead, Suppression
+from data.errors import ConstraintViolation
+from data.models import Activity
+from domain.events import EMAIL_BOUNCED, EMAIL_UNSUBSCRIBED
 from domain.model import ActivityType, Outcome
 from mailer.unsubscribe import normalise
 from services.clock import Clock, utc_now
 from services.outbox import lead_subject, publish
 
 PRODUCER = "mailer"
+PRODUCES = {PRODUCER: (EMAIL_UNSUBSCRIBED, EMAIL_BOUNCED)}  # read by pipelines.catalog
 BOUNCE, COMPLAINT, UNSUBSCRIBE, OTHER = "bounce", "complaint", "unsubscribe", "other"
 
 
@@ -40,38 +40,26 @@ class FeedbackResult:
     duplicates: int
 
 
-def _suppress(tx, email: str, reason: str, source: str, now: datetime) -> bool:
-    if tx.session.scalar(select(Suppression.id).where(Suppression.email == email)) is not None:
-        return False
-    try:
-        with tx.session.begin_nested():
-            tx.session.add(Suppression(email=email, reason=reason, source=source[:80], created_at=now))
-    except IntegrityError:
-        return False  # a concurrent request suppressed it a moment ago
-    return True
-
-
 def _withdraw_consent(tx, email: str, via: str, now: datetime) -> list[int]:
     """Consent off for every lead with this address; an UNSUBSCRIBE activity for each one changed."""
-    # FOR UPDATE (PostgreSQL): a concurrent unsubscribe of the same address waits and then sees consent off.
-    stmt = select(Lead).where(func.lower(Lead.email) == email).order_by(Lead.id).with_for_update()
-    leads = tx.session.scalars(stmt).all()
+    leads = tx.suppressions.leads_for_update(email)
     changed = [lead for lead in leads if lead.email_consent]
     for lead in changed:
         lead.email_consent = False
         lead.updated_at = now
-        tx.session.add(Activity(lead_id=lead.id, type=ActivityType.NOTE.value, outcome=Outcome.UNSUBSCRIBE.value,
-                                occurred_at=now, details={"via": via, "email": email}))
+        tx.suppressions.add_opt_out_note(Activity(lead_id=lead.id, type=ActivityType.NOTE.value,
+                                                  outcome=Outcome.UNSUBSCRIBE.value, occurred_at=now,
+                                                  details={"via": via, "email": email}))
     return [lead.id for lead in leads] if changed else []
 
 
 def _opt_out(tx, email: str, reason: str, via: str, now: datetime) -> bool:
-    suppressed = _suppress(tx, email, reason, via, now)
+    suppressed = tx.suppressions.add(email, reason, via, now)
     lead_ids = _withdraw_consent(tx, email, via, now)
     if not (suppressed or lead_ids):
         return False
     data = {"email": email, "unsubscribed_at": now.isoformat(), "via": via, **({"lead_id": lead_ids[0]} if lead_ids else {})}
-    publish(tx, "com.freshplan.email.unsubscribed.v1", producer=PRODUCER, subject=lead_subject(lead_ids[0]) if lead_ids else None,
+    publish(tx, EMAIL_UNSUBSCRIBED, producer=PRODUCER, subject=lead_subject(lead_ids[0]) if lead_ids else None,
             data=data, facts=("email.unsubscribed", email), time=now)
     return True
 
@@ -87,10 +75,10 @@ def unsubscribe(uow, email: str, via: str, clock: Clock = utc_now) -> bool:
 
 
 def _bounced(tx, event: ProviderEvent, source: str, now: datetime) -> None:
-    if _suppress(tx, event.email, BOUNCE, source, now):
+    if tx.suppressions.add(event.email, BOUNCE, source, now):
         data = {"email": event.email, "bounced_at": now.isoformat(), "message_id": event.message_id,
                 "kind": (event.detail or "permanent")[:500]}
-        publish(tx, "com.freshplan.email.bounced.v1", producer=PRODUCER, subject=None, data=data,
+        publish(tx, EMAIL_BOUNCED, producer=PRODUCER, subject=None, data=data,
                 facts=("email.bounced", event.email), time=now)
 
 
@@ -109,7 +97,7 @@ def apply_provider_events(uow, consumer: str, source: str, events: list[Provider
     for attempt in (1, 2):
         try:
             return _apply_batch(uow, consumer, source, events, clock())
-        except IntegrityError:
+        except ConstraintViolation:
             if attempt == 2:  # a concurrent delivery of the same batch won twice: it is all applied
                 raise
     raise AssertionError("unreachable")

@@ -9,25 +9,25 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select
-
-from data.models import EventRecord, Lead
+from data.models import Lead
 from domain.cloudevents import InvalidEvent, parse_time
+from domain.events import LEAD_CREATED, LEAD_REGISTERED
 from services.clock import Clock, utc_now
 from services.outbox import SOURCE_PREFIX, publish_many
 
 log = logging.getLogger(__name__)
-REGISTERED, CREATED = "com.freshplan.lead.registered.v1", "com.freshplan.lead.created.v1"
+# Logged as the lead-state consumer logs it, under its name (read by pipelines.catalog).
+PRODUCES = {"lead-state": (LEAD_CREATED,)}
 
 
 def link_earlier_registrations(uow, clock: Clock = utc_now) -> int:
     """Log `lead.created` for each registration from another system that has none; returns how many."""
     with uow() as tx:
-        unlinked = _unlinked(tx.session)
+        unlinked = tx.registration_links.unlinked(LEAD_REGISTERED, LEAD_CREATED, SOURCE_PREFIX)
         if not unlinked:
             return 0
-        items = _matched(tx.session, unlinked)
-        publish_many(tx, CREATED, producer="lead-state", items=items)
+        items = _matched(tx.registration_links, unlinked)
+        publish_many(tx, LEAD_CREATED, producer="lead-state", items=items)
         tx.commit()
     if items:
         log.info("linked %d earlier registrations to their leads; rebuild the analytics replica to count them "
@@ -35,25 +35,11 @@ def link_earlier_registrations(uow, clock: Clock = utc_now) -> int:
     return len(items)
 
 
-def _unlinked(session) -> list:
-    # Applied registrations only: the relay links the others itself when it creates their leads.
-    external = (~EventRecord.source.startswith(SOURCE_PREFIX), EventRecord.delivered_at.is_not(None))
-    count = lambda *where: session.scalar(select(func.count()).select_from(EventRecord).where(*where))  # noqa: E731
-    if count(EventRecord.type == REGISTERED, *external) <= count(EventRecord.type == CREATED):
-        return []  # the usual start: every registration is linked (two indexed counts)
-    registrations = session.execute(select(EventRecord.source, EventRecord.id, EventRecord.data)
-                                    .where(EventRecord.type == REGISTERED, *external)).all()
-    linked = {(d.get("registered_source"), d.get("registered_id"))
-              for d in session.scalars(select(EventRecord.data).where(EventRecord.type == CREATED)) if isinstance(d, dict)}
-    return [r for r in registrations if (r.source, r.id) not in linked and isinstance(r.data, dict)]
-
-
-def _matched(session, registrations: list) -> list[tuple]:
+def _matched(links, registrations: list) -> list[tuple]:
     companies = sorted({r.data.get("company") for r in registrations if r.data.get("company")})
     leads: dict[tuple, list[Lead]] = {}
-    for start in range(0, len(companies), 500):
-        for lead in session.scalars(select(Lead).where(Lead.company.in_(companies[start:start + 500])).order_by(Lead.id)):
-            leads.setdefault((lead.company, (lead.email or "").lower()), []).append(lead)
+    for lead in links.leads_of_companies(companies):
+        leads.setdefault((lead.company, (lead.email or "").lower()), []).append(lead)
     items, taken = [], set()
     for r in registrations:
         key = (r.data.get("company"), (r.data.get("email") or "").lower())

@@ -12,16 +12,18 @@ from datetime import datetime
 from data.conversion_models import ReplyReview
 from data.models import Activity, Lead
 from domain.cloudevents import parse_time
-from domain.events import LABELS
+from domain.events import EMAIL_UNSUBSCRIBED, FOLLOWUP_REPLIED, LABELS
 from domain.model import ActivityType, LeadStatus, Outcome
 from domain.reply_classifier import classify_reply
-from domain.roles import Actor, Forbidden, Page, may_edit_leads, require, scope_for
+from domain.roles import Actor, Forbidden, Page, may_edit_leads, require
 from services.clock import Clock, utc_now
 from services.conversion_rules import ReplyFacts
 from services.conversions import ConversionSetup, decide_and_apply
+from services.followups import plan_next_followup
 from services.outbox import SOURCE_PREFIX, publish
+from services.scopes import caller_scope
 
-REPLIED = "com.freshplan.followup.replied.v1"
+PRODUCES = {"replies": (FOLLOWUP_REPLIED, EMAIL_UNSUBSCRIBED)}  # read by pipelines.catalog
 MAX_TEXT = 20_000
 
 
@@ -67,15 +69,13 @@ def act_on_label(tx, setup: ConversionSetup, lead: Lead, reply: ReplyFacts, now:
 def _unsubscribe(tx, lead: Lead, reply: ReplyFacts, now: datetime) -> None:
     lead.email_consent, lead.clock_stopped_at, lead.next_followup_at, lead.updated_at = False, lead.clock_stopped_at or now, None, now
     if lead.email and tx.conversions.suppress(lead.email, "unsubscribe", f"reply {reply.event_id}"[:80], now):
-        publish(tx, "com.freshplan.email.unsubscribed.v1", producer="replies", subject=f"lead/{lead.id}",
+        publish(tx, EMAIL_UNSUBSCRIBED, producer="replies", subject=f"lead/{lead.id}",
                 data={"email": lead.email, "unsubscribed_at": now.isoformat(), "lead_id": lead.id, "via": "reply"},
                 facts=(lead.email.lower(), "reply", reply.source, reply.event_id), time=now)
 
 
 def _keep_sequence(tx, setup: ConversionSetup, lead: Lead, reply: ReplyFacts, now: datetime) -> None:
     """An auto-reply is no answer: when it stopped the clock, the sequence resumes."""
-    from services.followups import plan_next_followup
-
     if reply.replied_at is not None and lead.clock_stopped_at == reply.replied_at and setup.followups is not None \
             and lead.status not in (LeadStatus.CONVERTED.value, LeadStatus.LOST.value):
         lead.clock_stopped_at = None
@@ -86,7 +86,7 @@ def _lead_for_editor(tx, actor: Actor, lead_id: int) -> Lead:
     require(actor, Page.LEADS)
     if not may_edit_leads(actor):
         raise Forbidden(f"role {actor.role.value} may not log or label replies")
-    lead = tx.leads.get(lead_id, scope_for(actor, None, None, tx.users.team_of_users()))
+    lead = tx.leads.get(lead_id, caller_scope(tx, actor))
     if lead is None:
         raise LookupError(f"lead {lead_id} not found")
     return lead
@@ -115,7 +115,7 @@ def log_reply(uow, actor: Actor, lead_id: int, text: str, label: str | None = No
             lead.clock_stopped_at, lead.next_followup_at = now, None
         lead.updated_at = now
         digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        publish(tx, REPLIED, producer="replies", subject=f"lead/{lead.id}", data=data,
+        publish(tx, FOLLOWUP_REPLIED, producer="replies", subject=f"lead/{lead.id}", data=data,
                 facts=(lead.id, now.isoformat(), actor.user_id, digest), time=now)
         tx.commit()
         return {"label": reading, "confidence": confidence, "review": not sure}

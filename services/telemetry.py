@@ -9,10 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import func, select
-
-from data.models import EventRecord, Lead
 from domain.followups import next_step
+from domain.model import Step
 
 
 class Telemetry(Protocol):
@@ -46,7 +44,7 @@ class NoTelemetry:
 
 
 NO_TELEMETRY = NoTelemetry()
-PENDING_STEPS = ("T3", "T7", "REMIND")
+PENDING_STEPS = tuple(step.value for step in Step)
 CONSUMERS = ("lead-state", "conversion")  # the relay's consumers (pipelines/consumers): always reported, 0 or more
 
 
@@ -60,20 +58,18 @@ def pending_followups(uow) -> dict[str, int]:
     """Planned steps not yet handled, by the step that comes next (one indexed GROUP BY)."""
     pending = dict.fromkeys(PENDING_STEPS, 0)
     with uow(write=False) as tx:
-        rows = tx.session.execute(select(Lead.last_followup_step, func.count())
-                                  .where(Lead.next_followup_at.is_not(None)).group_by(Lead.last_followup_step))
-        for last, count in rows:
-            step = next_step(last)
-            if step is not None:
-                pending[step.value] = pending.get(step.value, 0) + count
+        planned = tx.followups.planned_by_last_step()
+    for last, count in planned.items():
+        step = next_step(last)
+        if step is not None:
+            pending[step.value] = pending.get(step.value, 0) + count
     return pending
 
 
 def outbox_lag_seconds(uow, now: datetime) -> float:
     """Age of the oldest event not yet delivered to the consumers; 0 when none waits (index on delivered_at, seq)."""
     with uow(write=False) as tx:
-        oldest = tx.session.scalar(select(EventRecord.recorded_at).where(EventRecord.delivered_at.is_(None))
-                                   .order_by(EventRecord.delivered_at, EventRecord.seq).limit(1))
+        oldest = tx.events.oldest_undelivered_at()
     return max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
 
 

@@ -10,17 +10,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import select
-
 from data.models import EmailTemplate, Lead
-from data.repositories import scoped_to
 from domain.followups import offer_for, sample_box
-from domain.roles import Actor, Forbidden, Page, Role, require, scope_for
+from domain.roles import Actor, Forbidden, Page, Role, require
 from mailer import template_store as store
 from mailer.seed_templates import SEED_TEMPLATES
 from mailer.templates import (KIND_VARIABLES, KINDS, TemplateError, TemplateSource, TemplateValidationError,
                               declared_for, render_source, validate)
 from services.clock import Clock, utc_now
+from services.scopes import caller_scope
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
 VARIANT = re.compile(r"^[A-Z]$")
@@ -91,7 +89,7 @@ def list_templates(uow, actor: Actor) -> list[TemplateSummary]:
     require(actor, Page.ADMIN_TEMPLATES)
     with uow(write=False) as tx:
         by_name: dict[str, list[EmailTemplate]] = {}
-        for row in store.all_rows(tx.session):
+        for row in tx.templates.all_rows():
             by_name.setdefault(row.name, []).append(row)
         return [_summary(rows) for rows in by_name.values()]
 
@@ -106,13 +104,13 @@ def version_detail(uow, actor: Actor, name: str, version: int | None = None) -> 
     """The variants of one version (the newest when `version` is None); empty for an unknown name."""
     require(actor, Page.ADMIN_TEMPLATES)
     with uow(write=False) as tx:
-        return [_view(r) for r in store.version_rows(tx.session, name, version)]
+        return [_view(r) for r in tx.templates.version_rows(name, version)]
 
 
 def versions_of(uow, actor: Actor, name: str) -> list[int]:
     require(actor, Page.ADMIN_TEMPLATES)
     with uow(write=False) as tx:
-        return sorted({r.version for r in store.all_rows(tx.session) if r.name == name}, reverse=True)
+        return sorted({r.version for r in tx.templates.all_rows() if r.name == name}, reverse=True)
 
 
 def sample_variables(kind: str, lead: Lead | None = None, month: int = 1) -> dict:
@@ -144,7 +142,7 @@ def preview(uow, actor: Actor, name: str, source: TemplateSource, lead_id: int |
     The kind comes from the template `name`; `kind` is only needed for a template not saved yet."""
     require(actor, Page.ADMIN_TEMPLATES)
     with uow(write=False) as tx:
-        base = store.version_rows(tx.session, name)
+        base = tx.templates.version_rows(name)
         source = _checked(base[0].kind if base else kind or "", source)
         variables = sample_variables(base[0].kind if base else kind, _sample_lead(tx, actor, lead_id),
                                      month=clock().month)
@@ -152,9 +150,8 @@ def preview(uow, actor: Actor, name: str, source: TemplateSource, lead_id: int |
 
 
 def _sample_lead(tx, actor: Actor, lead_id: int | None) -> Lead | None:
-    stmt = select(Lead).where(Lead.id == lead_id) if lead_id else select(Lead).where(Lead.email.is_not(None))
-    scope = scope_for(actor, None, None, tx.users.team_of_users())
-    return tx.session.scalar(scoped_to(stmt, scope).order_by(Lead.id).limit(1))
+    scope = caller_scope(tx, actor)
+    return tx.leads.get(lead_id, scope) if lead_id else tx.leads.first_with_email(scope)
 
 
 def _new_rows(base: list[EmailTemplate], variant: str, weight: int, source: TemplateSource, name: str,
@@ -190,13 +187,13 @@ def save_version(uow, actor: Actor, name: str, variant: str, weight, source: Tem
     _require_editor(actor)
     weight = _check_form(name, variant, weight)
     with uow() as tx:
-        base = store.version_rows(tx.session, name)
+        base = tx.templates.version_rows(name)
         kind, locale = (base[0].kind, base[0].locale) if base else (kind, locale)
         if kind not in KINDS or not LOCALE.match(locale or ""):
             raise InvalidTemplateInput(f"A new template needs a kind ({', '.join(KINDS)}) and a locale like 'de'.")
         source = _checked(kind, source)
         version = (base[0].version if base else 0) + 1
-        store.add_version(tx.session, _new_rows(base, variant, weight, source, name, kind, locale, version, actor, clock()))
+        tx.templates.add_version(_new_rows(base, variant, weight, source, name, kind, locale, version, actor, clock()))
         tx.commit()
         return version
 
@@ -204,7 +201,7 @@ def save_version(uow, actor: Actor, name: str, variant: str, weight, source: Tem
 def activate_version(uow, actor: Actor, name: str, version: int, clock: Clock = utc_now) -> None:
     _require_editor(actor)
     with uow() as tx:
-        if not store.activate(tx.session, name, int(version), clock()):
+        if not tx.templates.activate(name, int(version), clock()):
             raise InvalidTemplateInput(f"Template {name!r} has no version {version}.")
         tx.commit()
 
@@ -213,16 +210,16 @@ def ensure_seed_templates(uow, now: datetime) -> int:
     """Create the shipped templates for every kind+locale that has none yet; returns rows created."""
     created = 0
     with uow() as tx:
-        store.lock_for_seeding(tx.session)
+        tx.templates.lock_for_seeding()
         for (kind, locale) in dict.fromkeys((s.kind, s.locale) for s in SEED_TEMPLATES):
-            if store.exists_for(tx.session, kind, locale):
+            if tx.templates.exists_for(kind, locale):
                 continue
             rows = [EmailTemplate(name=s.name, kind=s.kind, locale=s.locale, version=1, variant=s.variant,
                                   weight=s.weight, subject=s.source().subject, body_html=s.source().html,
                                   body_text=s.source().text, variables={"declared": list(s.source().declared)},
                                   active=True, activated_at=now, created_at=now)
                     for s in SEED_TEMPLATES if (s.kind, s.locale) == (kind, locale)]
-            store.add_version(tx.session, rows)
+            tx.templates.add_version(rows)
             created += len(rows)
         tx.commit()
     return created

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from data.models import EmailMessage, EmailTemplate
+from data.models import EmailMessage
+from domain.events import EMAIL_CLICKED, EMAIL_OPENED, STEPS
 from mailer.tracking import tracked_links, tracking_token, verified_message_id
 from services.clock import Clock, utc_now
 from services.outbox import lead_subject, publish
 
-OPENED, CLICKED = "com.freshplan.email.opened.v1", "com.freshplan.email.clicked.v1"
+PRODUCES = {"tracking": (EMAIL_OPENED, EMAIL_CLICKED)}  # read by pipelines.catalog
 
 
 @dataclass(frozen=True)
@@ -39,10 +38,10 @@ def record_open(uow, tracking: Tracking, token: str, clock: Clock = utc_now) -> 
     if message_id is None:
         return False
     with uow() as tx:
-        message = tx.session.get(EmailMessage, message_id)
+        message = tx.tracking.message(message_id)
         if message is None or message.status != "sent":
             return False
-        _count(tx, message, "open", OPENED, {"opened_at": clock().isoformat()}, clock)
+        _count(tx, message, "open", EMAIL_OPENED, {"opened_at": clock().isoformat()}, clock)
         tx.commit()
     return True
 
@@ -53,11 +52,11 @@ def follow_click(uow, tracking: Tracking, token: str, link: int, clock: Clock = 
     if message_id is None:
         return None
     with uow() as tx:
-        message = tx.session.get(EmailMessage, message_id)
+        message = tx.tracking.message(message_id)
         links = tracked_links(message.body_html) if message is not None else []
         if not 0 <= link < len(links):
             return None
-        _count(tx, message, "click", CLICKED, {"clicked_at": clock().isoformat(), "link": link}, clock)
+        _count(tx, message, "click", EMAIL_CLICKED, {"clicked_at": clock().isoformat(), "link": link}, clock)
         tx.commit()
     return links[link]
 
@@ -65,18 +64,17 @@ def follow_click(uow, tracking: Tracking, token: str, link: int, clock: Clock = 
 def recent_sent(uow, limit: int = 20) -> list[int]:
     """The ids of the newest sent mails (the demo simulator's readers open some of them)."""
     with uow(write=False) as tx:
-        return list(tx.session.scalars(select(EmailMessage.id).where(EmailMessage.status == "sent")
-                                       .order_by(EmailMessage.id.desc()).limit(limit)))
+        return tx.tracking.recent_sent(limit)
 
 
 def _count(tx, message: EmailMessage, kind: str, type_: str, data: dict, clock: Clock) -> None:
     now = clock()
     if tx.tracking.hit(message.id, kind, now) > 1:
         return  # a repeat: counted above, logged once
-    template = tx.session.get(EmailTemplate, message.template_id) if message.template_id else None
+    template = tx.tracking.template(message.template_id) if message.template_id else None
     step = (message.context or {}).get("followup_step")
     facts = {"message_id": message.idempotency_key, "lead_id": message.lead_id,
              "template": template.kind if template else None, "template_version": message.template_version,
-             "variant": message.template_variant, "step": step if step in ("T3", "T7") else None}
+             "variant": message.template_variant, "step": step if step in STEPS else None}
     publish(tx, type_, producer="tracking", subject=lead_subject(message.lead_id), time=now,
             data={**{k: v for k, v in facts.items() if v is not None}, **data}, facts=(message.idempotency_key, kind))

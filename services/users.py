@@ -4,8 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
+from data.errors import ConstraintViolation
 from data.models import Team, User
 from domain.roles import Actor, Page, Role, require
 from services.auth import MIN_PASSWORD_LENGTH, hash_password
@@ -81,7 +80,7 @@ def create_user(uow, actor: Actor, username: str, display_name: str, role: str, 
         try:
             tx.users.add(user)
             tx.commit()
-        except IntegrityError:
+        except ConstraintViolation:
             raise InvalidInput(f"The username {username!r} is taken.") from None
         return user.id
 

@@ -11,7 +11,8 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from services import auth
-from web.identity import SessionUser, cockpit_services
+from services.deps import deps
+from web.identity import SessionUser
 from web.metrics import count_signin_throttled
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -45,7 +46,7 @@ def login():
     if not form.validate_on_submit():
         return render_template("login.html", form=form, error=None)
     try:
-        signed = auth.sign_in(cockpit_services().uow, form.username.data, form.password.data,
+        signed = auth.sign_in(deps().uow, form.username.data, form.password.data,
                               request.headers.get("User-Agent", ""), client_address=request.remote_addr or "")
     except auth.TooManyAttempts as exc:
         count_signin_throttled(exc.kind)
@@ -70,7 +71,7 @@ def logout():
     if not SignOutForm().validate_on_submit():  # CSRFProtect refuses first; this holds if it is ever exempted
         abort(400)
     if current_user.is_authenticated:
-        auth.sign_out(cockpit_services().uow, current_user.token)
+        auth.sign_out(deps().uow, current_user.token)
     logout_user()
     session.clear()
     return redirect("/login")
@@ -83,7 +84,7 @@ def change_password():
     error = None
     if form.validate_on_submit():
         try:
-            ended = auth.change_password(cockpit_services().uow, current_user.actor, current_user.token,
+            ended = auth.change_password(deps().uow, current_user.actor, current_user.token,
                                          form.current.data, form.new.data)
         except auth.AuthError as exc:
             error = str(exc)

@@ -6,12 +6,12 @@ from flask_login import current_user
 
 from domain.cloudevents import InvalidEvent
 from pipelines.catalog import catalog_json
+from services.deps import deps
 from services.events_log import newest_events
 from services.ingest import StoreBusy, check_external, ingest_events
 from web.cloudevents_http import UnsupportedFormat, log_query, parse_request
 from web.event_results import ingested, refused_batch, store_busy
-from web.identity import api_token_ok, cockpit_services
-from web.metrics import app_telemetry
+from web.identity import api_token_ok
 from web.problem import problem
 
 bp = Blueprint("events_api", __name__)
@@ -36,8 +36,8 @@ def receive():
     if received.refused:  # a batch is atomic: one invalid item and none is stored
         return refused_batch(received.items)
     try:
-        outcomes = ingest_events(cockpit_services().uow, received.events, clock=cockpit_services().clock,
-                                 telemetry=app_telemetry())
+        outcomes = ingest_events(deps().uow, received.events, clock=deps().clock,
+                                 telemetry=deps().telemetry)
     except StoreBusy as exc:
         return store_busy(exc.retry_after)
     return ingested(received.events, outcomes, received.batch)
@@ -49,7 +49,7 @@ def log():
         query = log_query(request.args)
     except InvalidEvent as exc:
         return problem(400, "Invalid query", exc.reason, parameter=exc.attribute)
-    events = newest_events(cockpit_services().uow, query.type, query.subject, query.since, query.limit)
+    events = newest_events(deps().uow, query.type, query.subject, query.since, query.limit)
     return jsonify([e.to_json() for e in events])
 
 

@@ -8,7 +8,8 @@ from flask_login import current_user
 from domain.roles import Actor, Forbidden, Role
 from services.analytics_filters import InvalidFilter
 from services.exports import TABLES, UnknownTable, csv_lines, open_export
-from web.identity import api_token_ok, cockpit_services
+from services.deps import deps
+from web.identity import api_token_ok
 from web.problem import problem
 
 bp = Blueprint("export", __name__)
@@ -28,7 +29,7 @@ def export_csv(table: str):
         return problem(401, "Unauthorized", "Sign in, or send Authorization: Bearer <COCKPIT_API_TOKEN>.")
     g.actor = actor
     try:
-        export = open_export(cockpit_services(), actor, table, request.args.to_dict())
+        export = open_export(deps(), actor, table, request.args.to_dict())
     except Forbidden as exc:
         return problem(403, "Forbidden", str(exc))
     except UnknownTable:

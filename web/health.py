@@ -4,13 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from services.health import check_health
-from web.identity import cockpit_services
+from services.deps import deps
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
 def healthz():
-    services = cockpit_services()
-    report = check_health(services.engine, services.warehouse)
+    d = deps()
+    report = check_health(d.engine, d.warehouse)
     return jsonify(report), 200 if report["status"] == "ok" else 503

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hmac
 
-from flask import current_app, request
+from flask import request
 from flask_login import LoginManager, UserMixin
 
 from domain.roles import Actor
 from services import auth
+from services.deps import deps
 
 
 class SessionUser(UserMixin):
@@ -33,13 +34,8 @@ def install_login(server, uow) -> LoginManager:
     return manager
 
 
-def cockpit_services():
-    """The dependencies app.py built once for this server."""
-    return current_app.extensions["cockpit"]
-
-
 def api_token_ok() -> bool:
     """The request carries `Authorization: Bearer <COCKPIT_API_TOKEN>` (compared in constant time)."""
-    expected = cockpit_services().settings.api_token
+    expected = deps().settings.api_token
     given = request.headers.get("Authorization", "")
     return bool(expected) and hmac.compare_digest(given.encode(), f"Bearer {expected}".encode())

@@ -17,9 +17,8 @@ from flask import Blueprint, jsonify, request
 from domain.cloudevents import storable_time
 from services.ingest import StoreBusy
 from services.inbound_mail import InboundMail, receive_inbound_reply
-from web.identity import cockpit_services
+from services.deps import deps
 from web.mail_webhooks import Malformed, shared_secret_problem
-from web.metrics import app_telemetry
 from web.problem import problem
 
 bp = Blueprint("inbound_mail", __name__)
@@ -64,16 +63,16 @@ def _inbound_mail() -> InboundMail:
 
 @bp.post("/webhooks/inbound")
 def inbound():
-    refused = shared_secret_problem(cockpit_services().settings.inbound_webhook_secret, "INBOUND_WEBHOOK_SECRET")
+    refused = shared_secret_problem(deps().settings.inbound_webhook_secret, "INBOUND_WEBHOOK_SECRET")
     if refused:
         return refused
     try:
         mail = _inbound_mail()
     except Malformed as exc:
         return problem(400, "Malformed inbound mail", str(exc))
-    deps = cockpit_services()
+    d = deps()
     try:
-        result = receive_inbound_reply(deps.uow, mail, clock=deps.clock, telemetry=app_telemetry())
+        result = receive_inbound_reply(d.uow, mail, clock=d.clock, telemetry=d.telemetry)
     except StoreBusy as exc:  # nothing was logged: the provider retries
         busy = problem(503, "Service Unavailable", "The event store is busy; retry shortly.")
         busy.headers["Retry-After"] = str(exc.retry_after)

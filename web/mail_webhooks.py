@@ -20,7 +20,7 @@ from flask import Blueprint, jsonify, request
 
 from domain.cloudevents import MAX_DEPTH, nests_deeper
 from services.mail_feedback import BOUNCE, COMPLAINT, OTHER, UNSUBSCRIBE, ProviderEvent, apply_provider_events
-from web.identity import cockpit_services
+from services.deps import deps
 from web.problem import problem
 
 bp = Blueprint("mail_webhooks", __name__)
@@ -113,7 +113,7 @@ def _ses_events(envelope: dict) -> list[ProviderEvent]:
 
 @bp.post("/webhooks/ses")
 def ses():
-    refused = shared_secret_problem(cockpit_services().settings.ses_webhook_secret, "SES_WEBHOOK_SECRET")
+    refused = shared_secret_problem(deps().settings.ses_webhook_secret, "SES_WEBHOOK_SECRET")
     if refused:
         return refused
     try:
@@ -140,7 +140,7 @@ def _public_key(text: str) -> ec.EllipticCurvePublicKey:
 
 
 def _sendgrid_auth_problem():
-    settings = cockpit_services().settings
+    settings = deps().settings
     if not settings.sendgrid_webhook_public_key:
         return shared_secret_problem(settings.sendgrid_webhook_secret, "SENDGRID_WEBHOOK_SECRET")
     signature, timestamp = request.headers.get(SIGNATURE), request.headers.get(TIMESTAMP)
@@ -182,6 +182,6 @@ def sendgrid():
 
 
 def _apply(consumer: str, source: str, events: list[ProviderEvent]):
-    deps = cockpit_services()
-    result = apply_provider_events(deps.uow, consumer, source, events, clock=deps.clock)
+    d = deps()
+    result = apply_provider_events(d.uow, consumer, source, events, clock=d.clock)
     return jsonify({"applied": result.applied, "duplicates": result.duplicates}), 200

@@ -21,7 +21,6 @@ from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_flask_exporter import PrometheusMetrics
 
-from services.telemetry import NO_TELEMETRY
 from web.metric_families import (BacklogCollector, CockpitMetrics, PrometheusMailMetrics, PrometheusTelemetry,
                                  callback_name)
 from web.problem import problem
@@ -141,12 +140,6 @@ def _time_dash_callbacks(server, families: CockpitMetrics) -> None:
 def mail_metrics(server):
     """The email core's metrics object of this app (passed to build_dispatcher)."""
     return server.extensions[EXTENSION].mail
-
-
-def app_telemetry():
-    """The Telemetry of the current app, for entrypoints calling a service; a no-op without metrics."""
-    export = current_app.extensions.get(EXTENSION)
-    return export.telemetry if export is not None else NO_TELEMETRY
 
 
 def set_sse_clients(count: int, app=None) -> None:

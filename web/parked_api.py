@@ -11,7 +11,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from domain.roles import Actor, Forbidden, Role
 from services.held_events import InvalidInput, discard_parked, parked_events, parked_json, retry_parked
-from web.identity import api_token_ok, cockpit_services
+from services.deps import deps
+from web.identity import api_token_ok
 from web.problem import problem
 
 bp = Blueprint("parked_api", __name__, url_prefix="/api/events/parked")
@@ -45,7 +46,7 @@ def list_parked():
     limit = request.args.get("limit", "200")
     if not limit.isdigit() or not 1 <= int(limit) <= 1000:
         return problem(400, "Invalid query", "limit must be a whole number between 1 and 1000")
-    views = parked_events(cockpit_services().uow, g.parked_caller, int(limit))
+    views = parked_events(deps().uow, g.parked_caller, int(limit))
     return jsonify([parked_json(v) for v in views])
 
 
@@ -63,8 +64,8 @@ def _act(use_case, consumer: str, seq: int, state: str):
     body = request.get_json(force=True, silent=True) if request.get_data() else {}
     if not isinstance(body, dict):
         return problem(400, "Invalid body", 'Send no body, or a JSON object such as {"reason": "..."}.')
-    services = cockpit_services()
-    changed = use_case(services.uow, g.parked_caller, consumer, seq, services.clock, reason=body.get("reason"),
+    d = deps()
+    changed = use_case(d.uow, g.parked_caller, consumer, seq, d.clock, reason=body.get("reason"),
                        wake=current_app.extensions["relay"].wake)
     if not changed:
         return problem(404, "Not Found", "No parked event of this consumer has this sequence number.",

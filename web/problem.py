@@ -1,7 +1,9 @@
 """RFC 9457 problem bodies: every refused API request says what was wrong, as JSON."""
 from __future__ import annotations
 
-from flask import Response, jsonify
+from dash.exceptions import DependencyException
+from flask import Response, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 
 def problem(status: int, title: str, detail: str = "", **extra) -> Response:
@@ -17,10 +19,6 @@ def problem(status: int, title: str, detail: str = "", **extra) -> Response:
 
 def install_problem_handlers(server) -> None:
     """API callers get JSON problems for HTTP errors too (413 above MAX_CONTENT_LENGTH, 404, 405)."""
-    from dash.exceptions import DependencyException
-    from flask import request
-    from werkzeug.exceptions import HTTPException
-
     @server.errorhandler(DependencyException)
     def _unknown_bundle(exc):  # Dash raises it for a component-suite path it never registered: not ours to 500
         return problem(404, "Not Found", "No such script or style.")

@@ -24,6 +24,7 @@ from flask_login import current_user
 from domain.roles import Forbidden
 from services import auth
 from services.cockpit_live import InvalidView, cockpit_numbers, view_id, view_period
+from services.deps import deps
 from web.metrics import set_sse_clients
 from web.problem import problem
 
@@ -122,11 +123,11 @@ def cockpit_stream():
         args = _view_args()
     except InvalidView as exc:
         return problem(400, "Bad Request", str(exc), parameter=exc.name)
-    sse, deps = current_app.extensions["sse"], current_app.extensions["cockpit"]
+    sse = current_app.extensions["sse"]
     if not sse["slots"].acquire():
         return _refused("Too many live streams are open; the page refreshes on its own.")
     try:
-        stream = _CockpitStream(deps, g.actor, current_user.get_id(), args, sse)
+        stream = _CockpitStream(deps(), g.actor, current_user.get_id(), args, sse)
     except Forbidden as exc:
         sse["slots"].release()
         return problem(403, "Forbidden", str(exc))

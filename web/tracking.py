@@ -6,28 +6,23 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect
 
 from mailer.tracking import GIF
-from services.tracking import Tracking, follow_click, record_open
-from web.identity import cockpit_services
+from services.deps import deps
+from services.tracking import follow_click, record_open
 from web.problem import problem
 
 bp = Blueprint("tracking", __name__)
 NO_CACHE = {"Cache-Control": "no-store, private", "Referrer-Policy": "no-referrer"}
 
 
-def _tracking() -> Tracking:
-    settings = cockpit_services().settings
-    return Tracking(settings.tracking_enabled, settings.secret_key)
-
-
 @bp.get("/t/o/<token>.gif")
 def opened(token: str):
-    record_open(cockpit_services().uow, _tracking(), token[:64], cockpit_services().clock)
+    record_open(deps().uow, deps().tracking, token[:64], deps().clock)
     return Response(GIF, mimetype="image/gif", headers=NO_CACHE)
 
 
 @bp.get("/t/c/<token>/<int:link>")
 def clicked(token: str, link: int):
-    url = follow_click(cockpit_services().uow, _tracking(), token[:64], link, cockpit_services().clock)
+    url = follow_click(deps().uow, deps().tracking, token[:64], link, deps().clock)
     if url is None:
         return problem(404, "Not Found", "This link is not valid (any more).")
     return redirect(url, code=302, Response=Response)

@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, ValidationError, validate_csrf
 
 from mailer.unsubscribe import InvalidToken, verify_unsubscribe_token
 from services.mail_feedback import unsubscribe
-from web.identity import cockpit_services
+from services.deps import deps
 from web.problem import problem
 
 bp = Blueprint("unsubscribe", __name__)
@@ -20,7 +20,7 @@ ONE_CLICK = "One-Click"
 
 
 def _address(token: str | None) -> str:
-    return verify_unsubscribe_token(token or "", cockpit_services().settings.secret_key)
+    return verify_unsubscribe_token(token or "", deps().settings.secret_key)
 
 
 def _page(state: str, status: int = 200, **context):
@@ -49,7 +49,7 @@ def unsubscribe_now():
         email = _address(request.form.get("token") or request.args.get("token"))
     except InvalidToken:
         return _page("invalid", 400)
-    unsubscribe(cockpit_services().uow, email, via="link", clock=cockpit_services().clock)
+    unsubscribe(deps().uow, email, via="link", clock=deps().clock)
     return _page("done", email=email)
 
 
@@ -58,5 +58,5 @@ def _one_click(token: str):
         email = _address(token)
     except InvalidToken as exc:
         return problem(400, "Invalid unsubscribe token", str(exc))
-    changed = unsubscribe(cockpit_services().uow, email, via="one-click", clock=cockpit_services().clock)
+    changed = unsubscribe(deps().uow, email, via="one-click", clock=deps().clock)
     return {"unsubscribed": email, "changed": changed}, 200

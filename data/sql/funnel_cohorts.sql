@@ -1,14 +1,8 @@
 -- funnel_cohorts: the funnel of funnel_stages.sql split by the ISO week (Monday) of registration,
 -- newest week first. Same parameters and cohort rules as funnel_stages.sql.
-WITH cohort AS (
-    SELECT lead_id, min(time) AS registered_at
-    FROM events
-    WHERE type = 'lead.registered' AND lead_id IS NOT NULL
-      AND time >= $since AND time < $until
-      AND (CAST($team_id AS INTEGER) IS NULL OR team_id = $team_id)
-      AND (CAST($user_id AS INTEGER) IS NULL OR user_id = $user_id)
-      AND (CAST($business_type AS VARCHAR) IS NULL OR business_type = $business_type)
-    GROUP BY lead_id
+WITH cohort AS (  -- registered_cohort is a macro of schema.sql
+    SELECT lead_id, registered_at
+    FROM registered_cohort($since, $until, $team_id, $user_id, $business_type)
 ),
 reached AS (
     SELECT c.lead_id, CAST(date_trunc('week', c.registered_at) AS DATE) AS week,

@@ -2,15 +2,9 @@
 -- of them reached each stage of the follow-up funnel at any time after. A lead counts once per stage.
 -- $template_id and $step narrow the cohort to leads that were sent that template or step. Parameters:
 -- $since, $until, $team_id, $user_id, $business_type, $template_id, $step (NULL = any).
-WITH cohort AS (
+WITH cohort AS (  -- registered_cohort is a macro of schema.sql
     SELECT lead_id
-    FROM events
-    WHERE type = 'lead.registered' AND lead_id IS NOT NULL
-      AND time >= $since AND time < $until
-      AND (CAST($team_id AS INTEGER) IS NULL OR team_id = $team_id)
-      AND (CAST($user_id AS INTEGER) IS NULL OR user_id = $user_id)
-      AND (CAST($business_type AS VARCHAR) IS NULL OR business_type = $business_type)
-    GROUP BY lead_id
+    FROM registered_cohort($since, $until, $team_id, $user_id, $business_type)
 ),
 reached AS (
     SELECT c.lead_id,

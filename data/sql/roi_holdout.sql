@@ -2,15 +2,9 @@
 -- group (no automated follow-up) and the rest, and how many of each converted. The split is
 -- domain.stats.in_holdout: the first 8 bytes of sha256('<salt>:<lead id>') as a fraction below $share.
 -- Parameters: $since, $until, $team_id, $user_id, $business_type, $share, $salt.
-WITH cohort AS (
+WITH cohort AS (  -- registered_cohort is a macro of schema.sql
     SELECT lead_id
-    FROM events
-    WHERE type = 'lead.registered' AND lead_id IS NOT NULL
-      AND time >= $since AND time < $until
-      AND (CAST($team_id AS INTEGER) IS NULL OR team_id = $team_id)
-      AND (CAST($user_id AS INTEGER) IS NULL OR user_id = $user_id)
-      AND (CAST($business_type AS VARCHAR) IS NULL OR business_type = $business_type)
-    GROUP BY lead_id
+    FROM registered_cohort($since, $until, $team_id, $user_id, $business_type)
 ),
 grouped AS (
     SELECT c.lead_id,

@@ -1,7 +1,7 @@
 -- DuckDB analytics schema (DESIGN section 6). Created by the analytics projection
 -- (pipelines/analytics_projection.py) in every process's replica file; rebuilt from the OLTP event log.
 -- Column names are stable: pages and read models query them directly. Times are UTC.
--- Statements are separated by ";" at the end of a line; data/duckdb_schema.py runs them in order.
+-- Statements are separated by ";" at the end of a line; data/named_sql.py runs them in order.
 
 -- One row per consumed event of the OLTP log (table `events`), enriched with the lead's facts as
 -- they were when the projection read the event. Rows are updated only to link a registration from
@@ -54,3 +54,17 @@ CREATE TABLE IF NOT EXISTS daily_counts (
     revenue          DOUBLE,              -- SUM(events.revenue) of the group
     volume           DOUBLE               -- SUM(events.volume) of the group
 );
+
+-- The cohort of the analytics queries (funnel_stages, funnel_cohorts, roi_holdout), written once: the
+-- leads registered in [since, until) within the filters (NULL = any), each once with its first
+-- registration time. A table macro is expanded into the calling query, so it plans as if inlined.
+-- Parameter names differ from the column names they are compared with, or they would shadow them.
+CREATE OR REPLACE MACRO registered_cohort(since, until, team, member, kind) AS TABLE
+    SELECT lead_id, min(time) AS registered_at
+    FROM events
+    WHERE type = 'lead.registered' AND lead_id IS NOT NULL
+      AND time >= since AND time < until
+      AND (CAST(team AS INTEGER) IS NULL OR team_id = team)
+      AND (CAST(member AS INTEGER) IS NULL OR user_id = member)
+      AND (CAST(kind AS VARCHAR) IS NULL OR business_type = kind)
+    GROUP BY lead_id;

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 
 from mailer.message import OutgoingMail
-from mailer.providers import MailProvider
+from mailer.providers.base import MailProvider
 
 
 class FileProvider(MailProvider):

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import requests
 
-from mailer.api import MailError
-from mailer.message import OutgoingMail
-from mailer.providers import MailProvider, OutcomeUnknown, Throttled
+from mailer.message import MailError, OutgoingMail
+from mailer.providers.base import MailProvider, OutcomeUnknown, Throttled
 
 
 class SendGridProvider(MailProvider):

@@ -13,9 +13,8 @@ from botocore.config import Config
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
                                  ReadTimeoutError)
 
-from mailer.api import MailError
-from mailer.message import OutgoingMail
-from mailer.providers import MailProvider, OutcomeUnknown, Throttled
+from mailer.message import MailError, OutgoingMail
+from mailer.providers.base import MailProvider, OutcomeUnknown, Throttled
 
 THROTTLING = {"ThrottlingException", "TooManyRequestsException", "LimitExceededException", "Throttling"}
 PERMANENT = {"MessageRejected", "BadRequestException", "MailFromDomainNotVerifiedException", "NotFoundException"}

@@ -9,9 +9,8 @@ from __future__ import annotations
 import smtplib
 import ssl
 
-from mailer.api import MailError
-from mailer.message import OutgoingMail
-from mailer.providers import MailProvider, Throttled
+from mailer.message import MailError, OutgoingMail
+from mailer.providers.base import MailProvider, Throttled
 
 PERMANENT_CODES = range(550, 555)
 THROTTLING_CODES = (421, 454)  # "too many connections", "slow down"

@@ -9,6 +9,7 @@ import logging
 from data.models import Activity, Lead
 from data.repositories import new_lead
 from domain.cloudevents import CloudEvent, parse_time
+from domain.events import FOLLOWUP_REPLIED, LEAD_CREATED, LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED
 from domain.followups import FollowupPolicy
 from domain.model import ActivityType, LeadStatus, Outcome
 from services.followups import FollowupAutomation, plan_next_followup, register_leads
@@ -16,14 +17,12 @@ from services.holiday_calendar import PublicHolidays
 from services.outbox import SOURCE_PREFIX, publish_many
 
 log = logging.getLogger(__name__)
-REGISTERED = "com.freshplan.lead.registered.v1"
-SAMPLE = "com.freshplan.lead.sample_delivered.v1"
-REPLIED = "com.freshplan.followup.replied.v1"
-CREATED = "com.freshplan.lead.created.v1"
+PRODUCES = {"lead-state": (LEAD_CREATED,)}  # read by pipelines.catalog
 
 
 class LeadStateConsumer:
     name = "lead-state"
+    consumes = (LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED, FOLLOWUP_REPLIED)  # listed in the event catalog
 
     def __init__(self, followups: FollowupAutomation | None = None):
         # The follow-up clock starts here (registration, sample delivery): plan the first step.
@@ -31,7 +30,7 @@ class LeadStateConsumer:
         self._calendar = followups.calendar if followups else PublicHolidays()
 
     def wants(self, event: CloudEvent) -> bool:
-        return event.type in (REGISTERED, SAMPLE, REPLIED) and not event.source.startswith(SOURCE_PREFIX)
+        return event.type in self.consumes and not event.source.startswith(SOURCE_PREFIX)
 
     def apply(self, tx, event: CloudEvent) -> None:
         self.apply_batch(tx, [event])
@@ -40,12 +39,12 @@ class LeadStateConsumer:
         """Runs of registrations are inserted set-based; other events one by one, in log order."""
         run: list[CloudEvent] = []
         for event in events:
-            if event.type == REGISTERED:
+            if event.type == LEAD_REGISTERED:
                 run.append(event)
                 continue
             self._registered(tx, run)
             run = []
-            {SAMPLE: self._sample, REPLIED: self._replied}[event.type](tx, event.data, event)
+            {LEAD_SAMPLE_DELIVERED: self._sample, FOLLOWUP_REPLIED: self._replied}[event.type](tx, event.data, event)
         self._registered(tx, run)
 
     def _registered(self, tx, events: list[CloudEvent]) -> None:
@@ -55,7 +54,7 @@ class LeadStateConsumer:
         leads = [self._new_lead(e.data, owners) for e in events]
         register_leads(tx, leads, self._policy, self._calendar)
         # The registration was logged before its lead existed: name it, so analytics can attribute it.
-        publish_many(tx, CREATED, producer="lead-state", items=[
+        publish_many(tx, LEAD_CREATED, producer="lead-state", items=[
             (f"lead/{lead.id}", {"lead_id": lead.id, "registered_source": e.source, "registered_id": e.id},
              (e.source, e.id), lead.registered_at) for e, lead in zip(events, leads)])
 

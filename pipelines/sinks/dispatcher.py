@@ -9,11 +9,11 @@ the last allowed attempt turns the row into a dead letter, with the reason, and 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 
-from pipelines.relay import backoff as default_backoff
+from pipelines.relay import redelivery_delay
 from pipelines.sinks import Sink, SinkError
+from runtime.worker import Worker
 from services.clock import Clock, utc_now
 from services.outbox import from_record
 
@@ -21,46 +21,26 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_CAP = 3600.0  # a Retry-After beyond an hour is treated as an hour
 
 
-class SinkDispatcher:
+class SinkDispatcher(Worker):
     def __init__(self, uow, sink: Sink, clock: Clock = utc_now, max_attempts: int = 8, batch: int = 100,
-                 poll_seconds: float = 1.0, backoff=default_backoff):
+                 poll_seconds: float = 1.0, backoff=redelivery_delay):
+        super().__init__(f"sink-{sink.name}", poll_seconds=poll_seconds, join_seconds=15.0)
         self.uow, self.sink, self.clock, self.backoff = uow, sink, clock, backoff
-        self.max_attempts, self.batch, self.poll_seconds = max_attempts, batch, poll_seconds
+        self.max_attempts, self.batch = max_attempts, batch
         self._paused_until: datetime | None = None
-        self._wake, self._stop = threading.Event(), threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def wake(self) -> None:
-        """Called after the relay queued deliveries: send now instead of at the next poll."""
-        self._wake.set()
-
-    def start(self) -> "SinkDispatcher":
-        self._thread = threading.Thread(target=self._loop, name=f"sink-{self.sink.name}", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=15)
+    def stop(self, timeout: float | None = None) -> None:
+        super().stop(timeout)
         self.sink.close()
 
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                sent = self.run_once()
-            except Exception:  # the dispatcher must outlive any one bad batch; the log says why
-                log.exception("sink %s: batch failed", self.sink.name)
-                sent = 0
-            if sent < self.batch or self._paused():
-                self._wake.wait(self._seconds_to_wait())
-                self._wake.clear()
+    def pass_once(self) -> bool:
+        return self.run_once() >= self.batch and not self._paused()
 
     def _paused(self) -> bool:
         return self._paused_until is not None and self.clock() < self._paused_until
 
-    def _seconds_to_wait(self) -> float:
+    def idle_seconds(self) -> float:
+        """The poll interval, or less when a paused sink is due again sooner."""
         if self._paused_until is None:
             return self.poll_seconds
         return max(0.01, min(self.poll_seconds, (self._paused_until - self.clock()).total_seconds() + 0.01))
@@ -72,7 +52,7 @@ class SinkDispatcher:
         with self.uow(write=self._locks_rows()) as tx:
             rows = tx.sink_deliveries.claim_pending(self.sink.name, self.batch)
             if not self._locks_rows():
-                tx.session.expunge_all()
+                tx.detach_loaded()  # the claimed rows stay readable after the rollback
                 tx.rollback()  # SQLite: hold no lock while the endpoint answers
             sent = self._send_batch(tx, rows)
             if self._locks_rows():

@@ -13,8 +13,9 @@ from data.demo import seed_demo
 from data.migrate import upgrade
 from data.models import Activity, EventRecord, Lead, User
 from data.uow import SqlAlchemyUnitOfWork
+from domain.events import FOLLOWUP_REPLIED, LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED
 from pipelines.consumers.lead_state import LeadStateConsumer
-from pipelines.demo_simulator import REGISTERED, REPLIED, SAMPLE, SOURCE, DemoSimulator
+from pipelines.demo_simulator import SOURCE, DemoSimulator
 from pipelines.relay import Relay
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)  # a Monday morning
@@ -53,7 +54,7 @@ def drain(uow) -> None:
 def test_ticks_create_leads_samples_and_replies_through_the_event_log(uow):
     sim = DemoSimulator(uow, seed=7, clock=SteppingClock())
     sent = [event for _ in range(20) for event in sim.tick()]
-    kinds = {t: [e for e in sent if e.type == t] for t in (REGISTERED, SAMPLE, REPLIED)}
+    kinds = {t: [e for e in sent if e.type == t] for t in (LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED, FOLLOWUP_REPLIED)}
     assert all(kinds.values()), {t: len(v) for t, v in kinds.items()}
     with uow(write=False) as tx:
         logged = tx.session.scalars(select(EventRecord.id).where(EventRecord.source == SOURCE)).all()
@@ -63,11 +64,11 @@ def test_ticks_create_leads_samples_and_replies_through_the_event_log(uow):
         leads = {lead.email: lead for lead in tx.session.scalars(select(Lead).where(Lead.email.like("%-2026%")))}
         owners = {u.id: u.username for u in tx.session.scalars(select(User))}
         replies = tx.session.scalars(select(Activity).where(Activity.type == "REPLY")).all()
-        assert set(leads) == {e.data["email"] for e in kinds[REGISTERED]}
+        assert set(leads) == {e.data["email"] for e in kinds[LEAD_REGISTERED]}
         assert {owners[lead.owner_id] for lead in leads.values()} <= {"sales", "sales2", "sales3", "sales4"}
-        assert all(leads[e.data["email"]].sample_delivered_at is not None for e in kinds[SAMPLE])
-        assert len(replies) == len(kinds[REPLIED])
-        for event in kinds[REPLIED]:  # a real answer stops the clock, an absence notice does not
+        assert all(leads[e.data["email"]].sample_delivered_at is not None for e in kinds[LEAD_SAMPLE_DELIVERED])
+        assert len(replies) == len(kinds[FOLLOWUP_REPLIED])
+        for event in kinds[FOLLOWUP_REPLIED]:  # a real answer stops the clock, an absence notice does not
             stopped = leads[event.data["email"]].clock_stopped_at is not None
             assert stopped or event.data.get("label") == "OUT_OF_OFFICE"
         assert any(lead.next_followup_at for lead in leads.values())  # the follow-ups are planned

@@ -14,7 +14,8 @@ from components import ids
 from data.models import EmailTemplate, Lead, User
 from domain.followups import STARTER_BOX
 from domain.roles import Actor, Forbidden, Role
-from mailer.templates import TemplateError, TemplateSource, TemplateValidationError, render_template
+from mailer.api import render_template
+from mailer.templates import TemplateError, TemplateSource, TemplateValidationError
 from services import templates as svc
 from tests.conftest import make_settings
 from tests.http_helpers import callback_body, post_callback, sign_in

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from services.followups import automation_from_settings, run_due_followups
+from services.followups import run_due_followups
 from tests.conftest import ROOT, make_settings
 
 TOKEN = "test-metrics"
@@ -111,7 +111,7 @@ def quiet_app(tmp_path):
 
 
 def test_a_follow_up_run_increments_processed_and_the_run_histogram(quiet_app):
-    app, settings = quiet_app
+    app, _settings = quiet_app
     relay, deps = app.extensions["relay"], app.extensions["cockpit"]
     assert post_event(app, registration("due@alpenblick.example", 73)).status_code == 202
     relay.run_once()  # the lead is registered and its T+3 is planned (due an hour ago)
@@ -119,8 +119,7 @@ def test_a_follow_up_run_increments_processed_and_the_run_histogram(quiet_app):
     assert sample(before, "followup_pending", step="T3") == 1
     assert sample(before, "events_consumed_total", type="com.freshplan.lead.registered.v1", consumer="lead-state") == 1
 
-    automation = automation_from_settings(settings, telemetry=app.extensions["metrics"].telemetry)
-    summary = run_due_followups(deps.uow, automation, deps.clock)
+    summary = run_due_followups(deps.uow, deps.followups, deps.clock)  # the app's automation, with its telemetry
     assert summary.counts[("T3", "sent")] == 1
     after = scrape(app)
     assert (sample(before, "followup_processed_total", step="T3") or 0) == 0

@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from services.followups import automation_from_settings, run_due_followups
+from services.followups import run_due_followups
 from tests.conftest import ROOT, LiveServer, make_settings
 from tests.http_helpers import callback_body, post_callback, sign_in
 from tests.integration.test_metrics import ALL_HOURS, AUTH, TOKEN, registration, sample, scrape
@@ -95,7 +95,7 @@ def panel_expressions() -> list[tuple[str, str]]:
 
 
 
-def activity(live, app, settings, phase: int) -> None:
+def activity(live, app, phase: int) -> None:
     """What operators want to see: events (one sent twice), a follow-up run that sends mail, a callback."""
     api = {"Authorization": "Bearer test-token", "Content-Type": "application/cloudevents+json"}
     event = registration(f"phase{phase}@alpenblick.example", 73)  # registered 3 days ago: its T+3 is due
@@ -104,8 +104,7 @@ def activity(live, app, settings, phase: int) -> None:
     wait_for("the relay to register the lead", lambda: sample(scrape(app), "events_consumed_total", consumer="lead-state",
                                                               type="com.freshplan.lead.registered.v1") == phase)
     deps = app.extensions["cockpit"]
-    automation = automation_from_settings(settings, telemetry=app.extensions["metrics"].telemetry)
-    assert run_due_followups(deps.uow, automation, deps.clock).counts[("T3", "sent")] >= 1
+    assert run_due_followups(deps.uow, deps.followups, deps.clock).counts[("T3", "sent")] >= 1
     wait_for("the file provider to send", lambda: (sample(scrape(app), "email_sent_total", provider="file") or 0) >= phase)
     assert post_callback(sign_in(live.url, "manager"), live.url, LEADS_CALLBACK).status_code == 200
 
@@ -125,14 +124,14 @@ def served(tmp_path):
 
 
 def test_every_dashboard_panel_and_alert_rule_evaluates_on_a_live_prometheus(served, tmp_path):
-    live, app, settings = served
+    live, app, _settings = served
     assert requests.get(f"{live.url}/metrics", timeout=10).status_code == 401
     assert requests.get(f"{live.url}/metrics", headers=AUTH, timeout=10).status_code == 200
-    activity(live, app, settings, phase=1)  # before the first scrape: every series exists from the start
+    activity(live, app, phase=1)  # before the first scrape: every series exists from the start
     prometheus = Prometheus(tmp_path, live.url.removeprefix("http://"))
     try:
         wait_for("two scrapes", lambda: prometheus.scrapes() >= 2)
-        activity(live, app, settings, phase=2)  # between scrapes: rates and quantiles have increases
+        activity(live, app, phase=2)  # between scrapes: rates and quantiles have increases
         seen = prometheus.scrapes()
         wait_for("two more scrapes", lambda: prometheus.scrapes() >= seen + 2)
         empty, broken = [], []

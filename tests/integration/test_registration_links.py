@@ -11,8 +11,9 @@ from data.migrate import upgrade
 from data.models import EventRecord, Lead
 from data.uow import SqlAlchemyUnitOfWork
 from data.warehouse import DuckDbWarehouse
+from domain.events import LEAD_CREATED, LEAD_REGISTERED
 from pipelines.analytics_projection import AnalyticsProjection
-from services.registration_links import CREATED, REGISTERED, link_earlier_registrations
+from services.registration_links import link_earlier_registrations
 
 AT = datetime(2026, 10, 5, 9, 0, tzinfo=timezone.utc)
 
@@ -20,7 +21,7 @@ AT = datetime(2026, 10, 5, 9, 0, tzinfo=timezone.utc)
 def old_registration(tx, n: int, *, applied: bool) -> None:
     data = {"company": f"Kantine {n}", "business_type": "CANTEEN", "registered_at": "2026-10-05T11:00:00+02:00",
             "email": f"K{n}@Kantine.example"}
-    tx.session.add(EventRecord(id=f"crm-{n}", source="/crm/old", type=REGISTERED, subject=f"crm-{n}", time=AT,
+    tx.session.add(EventRecord(id=f"crm-{n}", source="/crm/old", type=LEAD_REGISTERED, subject=f"crm-{n}", time=AT,
                                idempotency_key=f"crm-{n}", data=data, recorded_at=AT, content_hash="h", attempts=0,
                                delivered_at=AT if applied else None))
     if applied:  # what the lead-state consumer made of it
@@ -39,7 +40,7 @@ def test_earlier_registrations_are_linked_once_and_counted_after_a_rebuild(tmp_p
     assert link_earlier_registrations(uow) == 2
     assert link_earlier_registrations(uow) == 0, "a second start logs nothing"
     with uow(write=False) as tx:
-        assert tx.session.scalar(select(func.count()).select_from(EventRecord).where(EventRecord.type == CREATED)) == 2
+        assert tx.session.scalar(select(func.count()).select_from(EventRecord).where(EventRecord.type == LEAD_CREATED)) == 2
         leads = dict(tx.session.execute(select(Lead.company, Lead.id)).all())
     warehouse = DuckDbWarehouse(tmp_path / "replica.duckdb")
     try:

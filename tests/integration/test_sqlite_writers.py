@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from data.duckdb_replica import read_position
 from data.models import EventRecord, Lead
-from services.followups import automation_from_settings, run_due_followups
+from services.followups import run_due_followups
 from tests.conftest import LiveServer, make_settings, shutdown, wait_for
 
 AUTH = {"Authorization": "Bearer test-token"}
@@ -70,9 +70,8 @@ def post_singles(url: str, domain: str) -> list[int]:
 
 def run_followups(app, stop: threading.Event) -> None:
     deps = app.extensions["cockpit"]
-    automation = automation_from_settings(deps.settings)
     while not stop.is_set():
-        run_due_followups(deps.uow, automation, deps.clock)
+        run_due_followups(deps.uow, deps.followups, deps.clock)
 
 
 def test_every_writer_at_once_and_nothing_is_locked_out(served):

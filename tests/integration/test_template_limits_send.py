@@ -8,7 +8,6 @@ from sqlalchemy import select
 
 from data.models import EmailMessage, EmailTemplate
 from domain.followups import FollowupPolicy
-from mailer import template_store
 from services.followups import FollowupAutomation, run_due_followups
 from services.holiday_calendar import PublicHolidays
 from services.templates import ensure_seed_templates
@@ -20,11 +19,11 @@ LOOPS = "{% for a in range(1000) %}{% for b in range(1000) %}{{ a }}{% endfor %}
 def activate_unchecked(uow, body: str) -> None:
     """A SAMPLE_REQUEST version stored as it is, without the checks of saving (as an old row might be)."""
     with uow() as tx:
-        template_store.add_version(tx.session, [EmailTemplate(
+        tx.templates.add_version([EmailTemplate(
             name="sample-request", kind="SAMPLE_REQUEST", locale="de", version=2, variant="A", weight=100,
             subject="Hallo", body_html=body, body_text=body, variables={"declared": ["unsubscribe_url"]},
             active=False, created_at=MONDAY)])
-        template_store.activate(tx.session, "sample-request", 2, MONDAY)
+        tx.templates.activate("sample-request", 2, MONDAY)
         tx.commit()
 
 

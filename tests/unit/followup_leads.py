@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from domain.followups import FollowupPolicy, Step, business_time, step_due_at
+from domain.followups import FollowupPolicy, business_time, step_due_at
+from domain.model import Step
 from services.holiday_calendar import PublicHolidays
 
 UTC = timezone.utc

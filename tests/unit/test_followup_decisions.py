@@ -7,8 +7,9 @@ from datetime import time, timedelta
 
 import pytest
 
-from domain.followups import (Action, Contact, FollowupPolicy, Step, business_time, decide, due_after,
-                              mail_variables, next_step, offer_for, sample_box, step_key)
+from domain.followups import (Action, Contact, FollowupPolicy, business_time, decide, due_after, mail_variables,
+                              next_step, offer_for, sample_box, step_key)
+from domain.model import Step
 from tests.unit.followup_leads import BERLIN, HOLIDAYS, POLICY, due, lead_at, local
 
 

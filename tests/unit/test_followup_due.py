@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from domain.followups import FollowupPolicy, NoHolidays, Step, business_time
+from domain.followups import FollowupPolicy, NoHolidays, business_time
+from domain.model import Step
 from tests.unit.followup_leads import BERLIN, NEW_YORK, POLICY, UTC, ZURICH, Lead, due, lead_at, local
 
 

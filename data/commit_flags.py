@@ -1,0 +1,10 @@
+"""What a transaction wrote that a background worker waits for.
+
+A writer sets its flag in `session.info`; after the commit, SqlAlchemyUnitOfWork wakes the workers
+subscribed to it (`on_committed`, runtime.worker.Worker's `wake_on`). One mechanism for every worker.
+"""
+EVENTS_WRITTEN = "events_written"  # data.events, data.followups: the relay and the projection wake
+SINK_DELIVERIES_QUEUED = "sink_deliveries_queued"  # data.sink_deliveries: the sink dispatchers wake
+MAIL_QUEUED = "mail_queued"  # mailer.queue: the mail dispatcher wakes
+
+ALL = (EVENTS_WRITTEN, SINK_DELIVERIES_QUEUED, MAIL_QUEUED)
