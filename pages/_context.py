@@ -5,7 +5,7 @@ from dash.exceptions import PreventUpdate
 from flask import g
 
 from domain.roles import Actor
-from services.deps import deps
+from components.request_context import deps
 
 __all__ = ["actor", "deps"]
 

@@ -1,13 +1,12 @@
 """The dependencies app.py builds once per process and hands to every entrypoint.
 
-Pages, routes and callbacks read them with `deps()`; services never do: they take what they need as
+Pages, routes and callbacks read them with `components.request_context.deps()`; services never do: they take what they need as
 parameters, so a test passes its own.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import Engine
 
 from config import Settings
@@ -33,8 +32,3 @@ class Dependencies:
     tracking: Tracking  # open and click tracking of sent mail: on or off, and its secret
     telemetry: Telemetry = NO_TELEMETRY  # the app's metrics, for services that report their work
     clock: Clock = utc_now
-
-
-def deps() -> Dependencies:
-    """The dependencies of the app serving the current request (or callback)."""
-    return current_app.extensions[EXTENSION]

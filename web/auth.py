@@ -11,7 +11,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from services import auth
-from services.deps import deps
+from components.request_context import deps
 from web.identity import SessionUser
 from web.metrics import count_signin_throttled
 

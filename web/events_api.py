@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from domain.cloudevents import InvalidEvent
 from pipelines.catalog import catalog_json
-from services.deps import deps
+from components.request_context import deps
 from services.events_log import newest_events
 from services.ingest import StoreBusy, check_external, ingest_events
 from web.cloudevents_http import UnsupportedFormat, log_query, parse_request

@@ -8,7 +8,7 @@ from flask_login import current_user
 from domain.roles import Actor, Forbidden, Role
 from services.analytics_filters import InvalidFilter
 from services.exports import TABLES, UnknownTable, csv_lines, open_export
-from services.deps import deps
+from components.request_context import deps
 from web.identity import api_token_ok
 from web.problem import problem
 

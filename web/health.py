@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from services.health import check_health
-from services.deps import deps
+from components.request_context import deps
 
 bp = Blueprint("health", __name__)
 

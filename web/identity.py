@@ -8,7 +8,7 @@ from flask_login import LoginManager, UserMixin
 
 from domain.roles import Actor
 from services import auth
-from services.deps import deps
+from components.request_context import deps
 
 
 class SessionUser(UserMixin):

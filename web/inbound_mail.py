@@ -17,7 +17,7 @@ from flask import Blueprint, jsonify, request
 from domain.cloudevents import storable_time
 from services.ingest import StoreBusy
 from services.inbound_mail import InboundMail, receive_inbound_reply
-from services.deps import deps
+from components.request_context import deps
 from web.mail_webhooks import Malformed, shared_secret_problem
 from web.problem import problem
 

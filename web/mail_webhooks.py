@@ -20,7 +20,7 @@ from flask import Blueprint, jsonify, request
 
 from domain.cloudevents import MAX_DEPTH, nests_deeper
 from services.mail_feedback import BOUNCE, COMPLAINT, OTHER, UNSUBSCRIBE, ProviderEvent, apply_provider_events
-from services.deps import deps
+from components.request_context import deps
 from web.problem import problem
 
 bp = Blueprint("mail_webhooks", __name__)

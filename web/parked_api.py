@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from domain.roles import Actor, Forbidden, Role
 from services.held_events import InvalidInput, discard_parked, parked_events, parked_json, retry_parked
-from services.deps import deps
+from components.request_context import deps
 from web.identity import api_token_ok
 from web.problem import problem
 

@@ -24,7 +24,7 @@ from flask_login import current_user
 from domain.roles import Forbidden
 from services import auth
 from services.cockpit_live import InvalidView, cockpit_numbers, view_id, view_period
-from services.deps import deps
+from components.request_context import deps
 from web.metrics import set_sse_clients
 from web.problem import problem
 

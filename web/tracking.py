@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect
 
 from mailer.tracking import GIF
-from services.deps import deps
+from components.request_context import deps
 from services.tracking import follow_click, record_open
 from web.problem import problem
 

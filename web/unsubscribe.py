@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError, ValidationError, validate_csrf
 
 from mailer.unsubscribe import InvalidToken, verify_unsubscribe_token
 from services.mail_feedback import unsubscribe
-from services.deps import deps
+from components.request_context import deps
 from web.problem import problem
 
 bp = Blueprint("unsubscribe", __name__)
