@@ -5,6 +5,7 @@ Only this module wires things together; nothing imports it.
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -222,11 +223,19 @@ def main() -> int:
     if settings.demo:
         print(f"  demo accounts: {', '.join(DEMO_ACCOUNTS)} (password '{DEMO_PASSWORD}')", flush=True)
         print(f"  API token: {settings.api_token}   metrics token: {settings.metrics_token}", flush=True)
+    # SIGTERM (an orchestrator, `kill`) stops as Ctrl-C does: waitress ends its loop on either, the
+    # workers stop, and the exit code is 0 rather than a signal's.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         serve(server, host=settings.host, port=settings.port, **serve_options(settings))
     finally:
         shutdown(server)
+        log.info("stopped")
     return 0
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

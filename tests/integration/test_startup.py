@@ -54,8 +54,9 @@ def test_demo_start_migrates_seeds_prints_credentials_and_serves(tmp_path):
         assert health.headers["Server"] == "cockpit"  # waitress, not Flask's development server
         assert (tmp_path / "cockpit.db").exists() and (tmp_path / "secret_key").exists()
     finally:
-        proc.terminate()
+        proc.terminate()  # SIGTERM, as an orchestrator or `kill` stops it
         output = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0 and "cockpit: stopped" in output, output[-2000:]  # not make's "Error 143"
     assert f"Follow-up Cockpit on http://127.0.0.1:{port}" in output
     assert "admin, manager, sales, sales2, analyst, viewer (password 'demo')" in output
     assert "API token: demo-token" in output and "metrics token: demo-metrics" in output
