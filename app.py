@@ -30,7 +30,6 @@ from waitress import serve
 
 from data.commit_flags import EVENTS_WRITTEN, SINK_DELIVERIES_QUEUED
 from data.db import make_engine, make_session_factory
-from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from data.migrate import upgrade
 from data.uow import SqlAlchemyUnitOfWork
 from data.duckdb_replica import open_replica
@@ -39,7 +38,7 @@ from pipelines.analytics_projection import AnalyticsProjection
 from pipelines.broadcast import Broadcaster
 from pipelines.consumers.lead_state import LeadStateConsumer
 from pipelines.consumers.conversion import ConversionConsumer
-from pipelines.demo_simulator import DemoSimulator
+from pipelines.catalog.producers import add_producer_modules
 from pipelines.pg_notify import listen_for_events
 from pipelines.relay import Relay
 from pipelines.scheduler import start_scheduler, stop_scheduler
@@ -56,7 +55,6 @@ from services.templates import ensure_seed_templates
 from services.tracking import Tracking
 from services.conversion_rules import ensure_default_rules
 from services.registration_links import link_earlier_registrations
-from services.demo_history import publish_demo_history
 from web import auth as auth_routes
 from web import events_api
 from web import parked_api
@@ -75,6 +73,9 @@ from web.problem import install_problem_handlers
 from web.security_headers import install_security_headers
 from web.serving import serve_options
 from components.layout import app_layout
+from demo import history as demo_history
+from demo import simulator as demo_simulator
+from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("cockpit")
@@ -84,10 +85,11 @@ def create_app(settings: Settings) -> Flask:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     uow = SqlAlchemyUnitOfWork(make_session_factory(engine))
+    add_producer_modules(demo_history, demo_simulator)  # the demo logs events too: the catalog names it
     if settings.demo and seed_demo(uow.session_factory, hash_password=hash_password, seed=settings.demo_seed,
                                    leads=settings.demo_leads):
         log.info("demo data created (%d leads)", settings.demo_leads)
-        publish_demo_history(uow, utc_now())  # the seeded past as events: the analytics pages show it at once
+        demo_history.publish_demo_history(uow, utc_now())  # the seeded past as events: analytics shows it at once
     ensure_seed_templates(uow, utc_now())  # product content: every kind+locale without a template gets one
     ensure_default_rules(uow, utc_now())  # the default conversion rules, created once by name
     link_earlier_registrations(uow)  # logs written before lead.created: their API leads count in analytics
@@ -122,7 +124,8 @@ def create_app(settings: Settings) -> Flask:
             csrf.exempt(view)
     sinks = _sinks(settings)
     # conversion after lead-state: that one records the REPLY activity of an external reply first
-    consumers = [LeadStateConsumer(deps.followups), ConversionConsumer(deps.conversion, deps.clock)]
+    consumers = [LeadStateConsumer(deps.followups),
+                 ConversionConsumer(deps.conversion, deps.clock, history_sources=(demo_history.HISTORY_SOURCE,))]
     # Each worker wakes after this process's commits that wrote its work (`wake_on`), else it polls.
     relay = Relay(uow, consumers=consumers, sinks=[sink.name for sink in sinks], clock=deps.clock,
                   telemetry=telemetry).wake_on(uow, EVENTS_WRITTEN)
@@ -144,7 +147,7 @@ def create_app(settings: Settings) -> Flask:
     if settings.scheduler_enabled:
         server.extensions["scheduler"] = start_scheduler(deps)
     if settings.demo and settings.demo_simulator:  # new leads, samples and replies keep the demo moving
-        server.extensions["demo_simulator"] = DemoSimulator(
+        server.extensions["demo_simulator"] = demo_simulator.DemoSimulator(
             uow, settings.demo_seed, settings.demo_simulator_interval_s, deps.clock,
             tracking=deps.tracking).start()
     return server

@@ -95,7 +95,7 @@ class Settings:
     demo_seed: int = setting("COCKPIT_DEMO_SEED", whole(0, 2**31), "42", "seed of the demo data")
     demo_leads: int = setting("COCKPIT_DEMO_LEADS", whole(0, 1_000_000), "2000", "leads in the demo data")
     demo_simulator: bool = setting("DEMO_SIMULATOR", parse_bool, lambda above: "1" if above["demo"] else "0",
-                                   "play the other systems (pipelines/demo_simulator.py)")
+                                   "play the other systems (demo/simulator.py)")
     demo_simulator_interval_s: int = setting("DEMO_SIMULATOR_INTERVAL_S", whole(1, 3600), "5",
                                              "seconds between the simulator's rounds")
     api_token: str = setting("COCKPIT_API_TOKEN", text, _in_demo_mode(DEMO_API_TOKEN),
@@ -159,10 +159,6 @@ class Settings:
     inbound_webhook_secret: str = setting("INBOUND_WEBHOOK_SECRET", text, "", "shared secret of inbound replies")
     reply_review_below: float = setting("REPLY_REVIEW_BELOW", number(0.0, 1.0), "0.6",
                                         "a classified reply below this confidence waits for a person")
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
 
 SETTINGS: dict[str, Setting] = {f.name: f.metadata["setting"] for f in fields(Settings)}

@@ -1,4 +1,4 @@
-"""The analytics pages' measurements (issue: funnel, templates, ROI and CSV export; DESIGN section 8):
+"""The analytics pages' measurements (funnel, templates, ROI and the CSV export; DESIGN section 8):
 P95 of each page's callback as analyst and as a manager with a filter, and the streamed CSV export
 of the whole event log (time to last byte, MiB/s, how far the process's memory grows meanwhile).
 

@@ -1,6 +1,6 @@
 """Top the event log up to BENCH_EVENTS (default 1,000,000) events, the size DESIGN section 8 measures at.
 
-The demo history (services/demo_history.py) tells the seeded rows as registrations, samples, sends,
+The demo history (demo/history.py) tells the seeded rows as registrations, samples, sends,
 replies and conversions: about 4.7 events per lead. What a running installation also logs, and the
 demo history leaves out, is written here with the same care for realism: one `followup.processed`
 per 15-minute scheduler run over the last 90 days, and per lead with a delivered sample its
@@ -25,7 +25,7 @@ from data.duckdb_replica import read_position
 from data.models import EventRecord, Lead
 from domain.cloudevents import CloudEvent
 from domain.events import EVENT_TYPES, idempotency_key
-from services.demo_history import HISTORY_SOURCE
+from demo.history import HISTORY_SOURCE
 from services.outbox import check_data, content_hash, lead_subject
 
 CHUNK = 5000
@@ -50,7 +50,7 @@ def last_seq(engine) -> int:
 
 
 class _Rows:
-    """Event log rows as services/demo_history.py writes them (validated once per type)."""
+    """Event log rows as demo/history.py writes them (validated once per type)."""
 
     def __init__(self, now: datetime):
         self.now, self.checked = now, set()

@@ -4,7 +4,7 @@ queued with the `file` provider. Its own SQLite file, so the page measurements a
 
 Due share: with ~2 steps per lead spread over the ~45 business days a lead stays in the sequence,
 about 4-5% of all leads have a step due on a given day; a run after a day's outage meets that much
-at once, the worst case of the 20 s aim (issue: follow-up runs of 100,000 leads under 20 s).
+at once: the worst case for the aim of a follow-up run over 100,000 leads within 20 s.
 """
 from __future__ import annotations
 

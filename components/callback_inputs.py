@@ -45,8 +45,3 @@ def choice(name: str, value, allowed: Iterable, default=None):
     if isinstance(value, (list, dict)) or value not in set(allowed):
         raise CallbackInputError(f"{name} is not one of the offered values")
     return value
-
-
-def clicks(value) -> int:
-    """A button's n_clicks: None before the first click."""
-    return whole("n_clicks", value, 0)

@@ -9,10 +9,10 @@ import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
 from components.kpi import kpi_card
+from services.cockpit_live import PERIOD_LABELS
 
 PERIOD_ID, SNAPSHOT_ID, REFRESH_ID, VIEW_ID = "cockpit-period", "cockpit-live-snapshot", "cockpit-refresh", "cockpit-view"
 STATUS_ID, MEMBERS_ID, RECENT_ID = "cockpit-live-status", "cockpit-members", "cockpit-recent"
-PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
 PREVIOUS = {"today": "yesterday", "7d": "previous 7 days", "30d": "previous 30 days"}
 FALLBACK_REFRESH_MS = 30_000
 MEMBER_COLUMNS = [("name", "Member"), ("sent", "Sent"), ("t3_sent", "T+3"), ("t7_sent", "T+7"), ("replies", "Replies"),

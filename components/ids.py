@@ -35,8 +35,6 @@ TEMPLATES_NAME = "templates-name"
 TEMPLATES_VERSION = "templates-version"
 TEMPLATES_VARIANT = "templates-variant"
 TEMPLATES_WEIGHT = "templates-weight"
-TEMPLATES_KIND = "templates-kind"
-TEMPLATES_LOCALE = "templates-locale"
 TEMPLATES_DECLARED = "templates-declared"
 TEMPLATES_SUBJECT = "templates-subject"
 TEMPLATES_HTML = "templates-html"
@@ -65,7 +63,6 @@ LEAD_FOLLOWUPS_MESSAGE = "lead-followups-message"
 # Analytics pages (funnel, template comparison, ROI): each page's filter bar uses the same names under
 # its prefix, so one component builds all three; analytics_id(page, name) spells the id.
 ANALYTICS_PAGES = ("funnel", "tstats", "roi")
-ANALYTICS_FILTER_NAMES = ("period", "dates", "team", "user", "business_type", "step", "template")
 ROI_ASSUMPTION_KEY = "roi-assumption-key"
 ROI_ASSUMPTION_VALUE = "roi-assumption-value"
 ROI_ASSUMPTION_SAVE = "roi-assumption-save"
@@ -76,7 +73,7 @@ def analytics_id(page: str, name: str) -> str:
     """e.g. analytics_id("funnel", "team") == "funnel-team"; names: the filters, "url", "body", "message"."""
     return f"{page}-{name}"
 
-# Conversion (issue 8): the Conversions page, the rules admin, the lead page's reply form.
+# Conversion: the Conversions page, the rules admin, the lead page's reply form.
 CONVERSIONS_DECISIONS = "conversions-decisions"
 CONVERSIONS_REVIEWS = "conversions-reviews"
 CONVERSIONS_REVIEW_ID = "conversions-review-id"

@@ -5,10 +5,10 @@ from dash import dash_table
 
 from components import ids
 
+# The server sorts by whichever column is clicked: each is a key of data.repositories.LEAD_SORT_COLUMNS.
 COLUMNS = (("company", "Company"), ("contact_name", "Contact"), ("city", "City"), ("business_type", "Type"),
            ("status", "Status"), ("followup", "Follow-up"), ("next_followup_at", "Next step"), ("score", "Score"),
            ("owner", "Owner"), ("registered_at", "Registered"))
-UNSORTABLE = {"contact_name", "followup"}
 
 
 def leads_table() -> dash_table.DataTable:

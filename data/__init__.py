@@ -1,1 +1,1 @@
-"""Persistence adapters: models, unit of work, repositories, migrations, warehouse, demo data."""
+"""Persistence adapters: models, unit of work, repositories, migrations, warehouse."""

@@ -40,8 +40,3 @@ def stream(cursor, name: str, params: dict, order_by: str, descending: bool,
         while chunk := result.fetchmany(batch):
             yield from chunk
     return columns, generate()
-
-
-def create_schema(cursor) -> None:
-    """The warehouse tables from schema.sql (tests and benches build an in-memory DuckDB this way)."""
-    named_sql.run_script(cursor, "schema")

@@ -109,6 +109,11 @@ class SqlAlchemyConversions:
             return False
         return True
 
+    def add_customers(self, customers: list[Customer]) -> None:
+        """New customers of leads that have none, in one flush (a seeded history); sets their ids."""
+        self.session.add_all(customers)
+        self.session.flush()
+
     def customer_of_lead(self, lead_id: int) -> Customer | None:
         return self.session.scalar(select(Customer).where(Customer.original_lead_id == lead_id))
 

@@ -66,9 +66,6 @@ class SqlAlchemyEvents:
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": EVENTS_CHANNEL})
 
-    def by_source_id(self, source: str, event_id: str) -> EventRecord | None:
-        return self.session.scalar(select(EventRecord).where(EventRecord.source == source, EventRecord.id == event_id))
-
     def newest(self, type_: str | None, subject: str | None, since: datetime | None, limit: int) -> list[EventRecord]:
         stmt = select(EventRecord).order_by(EventRecord.seq.desc()).limit(limit)
         if type_:

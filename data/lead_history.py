@@ -1,4 +1,4 @@
-"""The stored rows of leads, read as their history (services/demo_history.py tells them as events):
+"""The stored rows of leads, read as their history (demo/history.py tells them as events):
 plain column rows per range of lead ids, no ORM objects (a first demo start waits for this)."""
 from __future__ import annotations
 

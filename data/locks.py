@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 @unique
 class AdvisoryLock(IntEnum):
     MIGRATIONS = 727001  # session lock: one process upgrades the schema (data/migrate.py)
-    DEMO_SEEDING = 727002  # transaction lock: one process seeds the demo data (data/demo.py)
+    DEMO_SEEDING = 727002  # transaction lock: one process seeds an empty database (demo/seed.py)
     SCHEDULER_LEADER = 727003  # session lock held while a process leads the scheduled jobs (data/leadership.py)
     TEMPLATE_SEEDING = 727004  # transaction lock: one process creates the shipped templates (data/templates.py)
     # First key of the two-key locks on sign-in attempts; the second key is a hash of the throttle key,

@@ -4,18 +4,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from sqlalchemy import Select, delete, func, or_, select, text
+from sqlalchemy import Select, case, delete, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from data.bulk import insert_many
+from data.locks import AdvisoryLock, hold_until_transaction_ends
 from data.models import Activity, AuthSession, Customer, Lead, Team, User
+from domain.model import CLOSED_STATUSES, Step
 from domain.roles import Scope
 
-# Sort keys a caller may ask for, mapped to columns: never format a caller's string into SQL.
+# The leads table's follow-up column is a label (domain.model.followup_state), not a column: it sorts
+# in the sequence's order, awaiting T+3, T+3 sent, T+7 sent, closed.
+_FOLLOWUP_ORDER = case((Lead.status.in_([s.value for s in CLOSED_STATUSES]), 3),
+                       (Lead.last_followup_step == Step.T7.value, 2),
+                       (Lead.last_followup_step == Step.T3.value, 1), else_=0)
+# Sort keys a caller may ask for, mapped to SQL expressions: never format a caller's string into SQL.
 LEAD_SORT_COLUMNS = {
-    "company": Lead.company, "city": Lead.city, "business_type": Lead.business_type,
-    "status": Lead.status, "score": Lead.score, "registered_at": Lead.registered_at,
-    "next_followup_at": Lead.next_followup_at, "owner": Lead.owner_id, "id": Lead.id,
+    "company": Lead.company, "contact_name": Lead.contact_name, "city": Lead.city,
+    "business_type": Lead.business_type, "status": Lead.status, "followup": _FOLLOWUP_ORDER, "score": Lead.score,
+    "registered_at": Lead.registered_at, "next_followup_at": Lead.next_followup_at, "owner": Lead.owner_id,
+    "id": Lead.id,
 }
 
 
@@ -71,6 +79,15 @@ class SqlAlchemyUsers:
 
     def list(self) -> list[User]:
         return list(self.session.scalars(select(User).order_by(User.username)))
+
+    def any_exist(self) -> bool:
+        """Whether the database has any user (a first start has none)."""
+        return self.session.scalar(select(User.id).limit(1)) is not None
+
+    def lock_for_seeding(self) -> None:
+        """Two processes filling an empty database at once must not both fill it: take this before
+        asking `any_exist` (SQLite's write transaction already serialises)."""
+        hold_until_transaction_ends(self.session, AdvisoryLock.DEMO_SEEDING)
 
     def add(self, user: User) -> None:
         self.session.add(user)
@@ -215,6 +232,11 @@ class SqlAlchemyLeads:
         if activity.customer_id is None and activity.lead_id is not None:
             activity.customer_id = self.session.scalar(select(Customer.id).where(Customer.original_lead_id == activity.lead_id))
         self.session.add(activity)
+
+    def add_activity_rows(self, rows: list[dict]) -> None:
+        """Insert activities given as column values (no id), in one statement: a seeded history."""
+        if rows:  # an executemany with no rows would insert one row of defaults
+            self.session.execute(insert(Activity.__table__), rows)
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(Lead)) or 0)

@@ -64,11 +64,6 @@ class SqlAlchemySinkDeliveries:
     def get(self, sink: str, seq: int) -> SinkDelivery | None:
         return self.session.get(SinkDelivery, (sink, seq))
 
-    def dead_letters(self, sink: str, limit: int = 100) -> list[SinkDelivery]:
-        stmt = (select(SinkDelivery).where(SinkDelivery.sink == sink, SinkDelivery.dead_at.is_not(None))
-                .order_by(SinkDelivery.event_seq.desc()).limit(limit))
-        return list(self.session.scalars(stmt))
-
     def _set(self, sink: str, seq: int, **values) -> None:
         self.session.execute(update(SinkDelivery)
                              .where(SinkDelivery.sink == sink, SinkDelivery.event_seq == seq).values(**values))

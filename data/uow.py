@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from data import commit_flags
 from data.db import writer_queue
 from data.conversions import SqlAlchemyConversions
+from data.email_messages import SqlAlchemyEmailMessages
 from data.events import SqlAlchemyEvents, SqlAlchemyInbox
 from data.followups import SqlAlchemyFollowups
 from data.held_events import SqlAlchemyHeldEvents
@@ -79,6 +80,7 @@ class SqlAlchemyUnitOfWork:
         self.signin_attempts = SqlAlchemySigninAttempts(self.session)
         self.templates = SqlAlchemyTemplates(self.session)
         self.suppressions = SqlAlchemySuppressions(self.session)
+        self.email_messages = SqlAlchemyEmailMessages(self.session)
         self.analytics = SqlAlchemyAnalytics(self.session)
         self.event_feed = SqlAlchemyEventFeed(self.session)
         self.lead_history = SqlAlchemyLeadHistory(self.session)

@@ -121,11 +121,6 @@ def step_due_at(lead, step: Step, bt: BusinessTime) -> datetime:
     return bt.add_days(clock_start(lead), BUSINESS_DAYS_AFTER[step])
 
 
-def first_due(lead, policy: FollowupPolicy, calendar: HolidayCalendar) -> datetime:
-    """When the sequence of a lead whose clock just started sends its first mail."""
-    return step_due_at(lead, Step.T3, business_time(lead, policy, calendar))
-
-
 def due_after(lead, handled: Step, now: datetime, bt: BusinessTime) -> datetime | None:
     """When the step after `handled` is due; never earlier than the next opening after `now`."""
     if handled == Step.T3:

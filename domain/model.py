@@ -50,6 +50,18 @@ class Step(str, Enum):
     REMIND = "REMIND"  # still silent after T+7: status REMINDER and a call task for the owner
 
 
+class MessageStatus(str, Enum):
+    """Where one queued mail stands (table email_messages): the email core moves it, the queue's queries read it."""
+
+    QUEUED = "queued"
+    SENDING = "sending"  # recorded before the provider call; an unconfirmed one is reconciled, not resent
+    SENT = "sent"
+    FAILED = "failed"    # a retry is planned (next_attempt_at)
+    DEAD = "dead"        # permanent error or too many attempts
+    SUPPRESSED = "suppressed"    # suppressed or consent withdrawn between queueing and sending
+    UNCONFIRMED = "unconfirmed"  # the provider may have it (no answer, or a crash): never resent
+
+
 # The steps that send a mail (REMIND asks the owner to call instead).
 MAIL_STEPS = (Step.T3, Step.T7)
 

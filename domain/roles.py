@@ -44,11 +44,11 @@ PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.ADMIN_EVENTS: frozenset({Role.ADMIN, Role.ANALYST}),
     Page.ADMIN_TEMPLATES: frozenset({Role.ADMIN, Role.MANAGER, Role.ANALYST}),  # only admins edit
     Page.ACCOUNT: frozenset(Role),
-    # Conversion (issue 8): managers convert/undo in their team, sales label their own replies;
+    # Conversion: managers convert/undo in their team, sales label their own replies;
     # the rules page is read and dry-run by managers and analysts, edited by admins only.
     Page.CONVERSIONS: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.ANALYST}),
     Page.ADMIN_RULES: frozenset({Role.ADMIN, Role.MANAGER, Role.ANALYST}),
-    # Analytics (issue 9): viewers read the aggregates without export, sales see their own numbers.
+    # Analytics: viewers read the aggregates without export, sales see their own numbers.
     Page.FUNNEL: frozenset(Role),
     Page.TEMPLATE_STATS: frozenset(Role),
     Page.ROI: frozenset(Role),

@@ -5,11 +5,13 @@ own transaction. A dispatcher sends queued mail later; the idempotency key is un
 `email_messages`, so the same key never produces a second provider call.
 
 Code outside the email core imports from here; inside it, modules import from where a name is defined
-(the types in mailer.message, queueing in mailer.queue, rendering in mailer.template_store).
+(the types in mailer.message, a message's states in domain.model, queueing in mailer.queue, rendering
+in mailer.template_store).
 """
 from __future__ import annotations
 
-from mailer.message import MailError, MailOutcomes, MailRequest, MessageStatus, QueueOutcome, RenderedMail
+from domain.model import MessageStatus
+from mailer.message import MailError, MailOutcomes, MailRequest, QueueOutcome, RenderedMail
 from mailer.queue import queue_mail
 from mailer.template_store import render_template
 

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from data.commit_flags import MAIL_QUEUED
-from mailer.message import MailError, MailOutcomes, MessageStatus, OutgoingMail, compose
+from domain.model import MessageStatus
+from mailer.message import MailError, MailOutcomes, OutgoingMail, compose
 from mailer.providers import OutcomeUnknown, build_providers
 from mailer.routing import GuardedProvider, ProviderChain
-from mailer.store import MessageStore
 from mailer.tracking import with_tracking
 from runtime.backoff import backoff
 from runtime.worker import Worker
@@ -76,7 +76,7 @@ class MailDispatcher(Worker):
         """Reconcile expired `sending` messages, then send up to `limit` due ones; returns how many
         messages changed state. Stops early when nothing is due or no provider may send now."""
         with self.uow(write=False) as tx:  # an idle pass takes no write lock (SQLite has one for all)
-            store = MessageStore(tx.session)
+            store = tx.email_messages
             if not store.has_work(self.clock()):
                 self.metrics.queue_depth(store.depth())
                 self.chain.refresh_metrics()
@@ -91,14 +91,14 @@ class MailDispatcher(Worker):
                 self._send(claim)
             handled += 1
         with self.uow(write=False) as tx:
-            self.metrics.queue_depth(MessageStore(tx.session).depth())
+            self.metrics.queue_depth(tx.email_messages.depth())
         self.chain.refresh_metrics()
         return handled
 
     def _claim_next(self) -> Claim | bool | None:
         """A claimed message, True when one was refused (suppressed), None when nothing can go now."""
         with self.uow() as tx:
-            store = MessageStore(tx.session)
+            store = tx.email_messages
             now = self.clock()
             message = store.next_due(now)
             if message is None:
@@ -137,7 +137,7 @@ class MailDispatcher(Worker):
             self._record_failure(claim, error)
             return
         with self.uow() as tx:
-            message = MessageStore(tx.session).get(claim.message_id)
+            message = tx.email_messages.get(claim.message_id)
             message.status, message.provider_message_id = MessageStatus.SENT.value, provider_id[:200]
             message.sent_at, message.next_attempt_at, message.last_error = self.clock(), None, None
             self.outcomes.sent(tx, message, self.clock())
@@ -147,7 +147,7 @@ class MailDispatcher(Worker):
         log.warning("mail %s via %s failed (attempt %d): %s", claim.mail.key, claim.guarded.name,
                     claim.attempts, error.reason)
         with self.uow() as tx:
-            message = MessageStore(tx.session).get(claim.message_id)
+            message = tx.email_messages.get(claim.message_id)
             if isinstance(error, OutcomeUnknown):
                 self._settle(message, MessageStatus.UNCONFIRMED, error.reason)
             elif error.permanent or claim.attempts >= self.max_attempts:
@@ -166,7 +166,7 @@ class MailDispatcher(Worker):
     # -- after a crash ---------------------------------------------------------------------------
     def _reconcile(self) -> int:
         with self.uow() as tx:
-            stale = MessageStore(tx.session).stale_sending(self.clock(), self.batch)
+            stale = tx.email_messages.stale_sending(self.clock(), self.batch)
             for message in stale:
                 self._reconcile_one(tx, message)
             tx.commit()

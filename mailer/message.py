@@ -1,6 +1,6 @@
 """The email core's vocabulary: what a caller hands in (a rendered template, a request), what it gets
-back, the states of a stored message, a provider's error, the listener told of final outcomes, and
-the mail as providers see it (addresses, parts, the unsubscribe headers, a stable Message-ID)."""
+back, a provider's error, the listener told of final outcomes, and the mail as providers see it
+(addresses, parts, the unsubscribe headers, a stable Message-ID)."""
 from __future__ import annotations
 
 import hashlib
@@ -43,16 +43,6 @@ class QueueOutcome(str, Enum):
     QUEUED = "queued"          # a new message row, status queued
     DUPLICATE = "duplicate"    # this idempotency key was queued before; nothing new
     SUPPRESSED = "suppressed"  # the address is on the suppression list or the lead gave no consent
-
-
-class MessageStatus(str, Enum):
-    QUEUED = "queued"
-    SENDING = "sending"  # recorded before the provider call; an unconfirmed one is reconciled, not resent
-    SENT = "sent"
-    FAILED = "failed"    # a retry is planned (next_attempt_at)
-    DEAD = "dead"        # permanent error or too many attempts
-    SUPPRESSED = "suppressed"    # suppressed or consent withdrawn between queueing and sending
-    UNCONFIRMED = "unconfirmed"  # the provider may have it (no answer, or a crash): never resent
 
 
 class MailError(Exception):

@@ -3,12 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-
-from data.commit_flags import MAIL_QUEUED
 from data.models import EmailMessage
-from mailer.message import MailRequest, MessageStatus, QueueOutcome
-from mailer.store import MessageStore
+from domain.model import MessageStatus
+from mailer.message import MailRequest, QueueOutcome
 
 SUBJECT_MAX = 200
 
@@ -16,23 +13,15 @@ SUBJECT_MAX = 200
 def queue_mail(tx, request: MailRequest, idempotency_key: str, now: datetime) -> QueueOutcome:
     """A new `queued` row, or DUPLICATE for a key seen before, or SUPPRESSED (nothing written).
 
-    The insert runs in a savepoint, so a concurrent duplicate leaves the caller's transaction usable."""
+    A concurrent duplicate leaves the caller's transaction usable (data.email_messages.add_once)."""
     _check_address(request.to_email)
-    session = tx.session
-    store = MessageStore(session)
-    if store.by_key(idempotency_key) is not None:
+    messages = tx.email_messages
+    if messages.by_key(idempotency_key) is not None:
         return QueueOutcome.DUPLICATE
-    if store.refusal(request.to_email, request.lead_id):
+    if messages.refusal(request.to_email, request.lead_id):
         return QueueOutcome.SUPPRESSED
-    try:
-        with session.begin_nested():
-            session.add(_message(request, idempotency_key, now))
-            session.flush()
-    except IntegrityError:
-        if store.by_key(idempotency_key) is None:
-            raise  # another constraint (an unknown template id): a defect of the caller, not a duplicate
+    if not messages.add_once(_message(request, idempotency_key, now)):
         return QueueOutcome.DUPLICATE
-    session.info[MAIL_QUEUED] = True  # the dispatcher wakes after this transaction commits
     return QueueOutcome.QUEUED
 
 

@@ -32,7 +32,6 @@ KIND_VARIABLES: dict[str, tuple[str, ...]] = {
     "OWNER_NOTICE": COMMON_VARIABLES + ("owner_name", "customer_id", "lead_url"),
 }
 KINDS = tuple(KIND_VARIABLES)
-PARTS = ("subject", "html", "text")
 MAX_SOURCE_CHARS = 50_000
 
 

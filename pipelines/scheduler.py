@@ -55,11 +55,6 @@ def start_scheduler(deps: Dependencies) -> BackgroundScheduler:
     return scheduler
 
 
-def run_followups_now(scheduler: BackgroundScheduler) -> None:
-    """An admin's "run now": the follow-up job's next run moves to this moment (still one at a time)."""
-    scheduler.get_job(FOLLOWUP_JOB).modify(next_run_time=datetime.now(timezone.utc))
-
-
 def stop_scheduler(scheduler: BackgroundScheduler) -> None:
     scheduler.shutdown(wait=False)
     getattr(scheduler, "leadership", Leadership(None)).release()

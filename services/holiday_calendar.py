@@ -6,8 +6,6 @@ from functools import lru_cache
 
 import holidays
 
-SUPPORTED = ("DE", "AT", "CH")
-
 
 @lru_cache(maxsize=256)
 def _holidays_of(country: str, year: int) -> frozenset[date]:
@@ -22,6 +20,3 @@ class PublicHolidays:
 
     def is_holiday(self, country: str, day: date) -> bool:
         return day in _holidays_of((country or "DE").upper(), day.year)
-
-    def holidays_of(self, country: str, year: int) -> frozenset[date]:
-        return _holidays_of((country or "DE").upper(), year)

@@ -1,4 +1,4 @@
 """The event catalog: every type with its schema, version, producer, consumers and meaning."""
-from pipelines.catalog.entries import CATALOG, CatalogEntry, build_catalog, catalog_json
+from pipelines.catalog.entries import CatalogEntry, build_catalog, catalog_json
 
-__all__ = ["CATALOG", "CatalogEntry", "build_catalog", "catalog_json"]
+__all__ = ["CatalogEntry", "build_catalog", "catalog_json"]

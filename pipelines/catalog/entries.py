@@ -27,8 +27,6 @@ def build_catalog() -> tuple[CatalogEntry, ...]:
                  for e in EVENT_TYPES)
 
 
-CATALOG: tuple[CatalogEntry, ...] = build_catalog()
-
-
 def catalog_json() -> list[dict]:
-    return [entry.as_json() for entry in CATALOG]
+    """Built when asked (a few dozen entries): it names the producers app.py added, too."""
+    return [entry.as_json() for entry in build_catalog()]

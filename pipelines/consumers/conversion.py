@@ -12,7 +12,6 @@ from domain.cloudevents import CloudEvent
 from domain.events import FOLLOWUP_REPLIED
 from services.clock import Clock, utc_now
 from services.conversions import ConversionSetup
-from services.demo_history import HISTORY_SOURCE
 from services.replies import handle_reply
 
 
@@ -20,12 +19,13 @@ class ConversionConsumer:
     name = "conversion"
     consumes = (FOLLOWUP_REPLIED,)  # the event catalog lists this consumer under these types
 
-    def __init__(self, setup: ConversionSetup, clock: Clock = utc_now):
-        self.setup, self.clock = setup, clock
+    def __init__(self, setup: ConversionSetup, clock: Clock = utc_now, history_sources: tuple[str, ...] = ()):
+        """`history_sources`: sources whose events tell of replies already acted on (their customers
+        exist), such as the demo's history app.py names: never converted or mailed again."""
+        self.setup, self.clock, self.history_sources = setup, clock, history_sources
 
     def wants(self, event: CloudEvent) -> bool:
-        # The demo's history tells of replies already acted on (its customers exist): never convert or mail again.
-        return event.type in self.consumes and event.source != HISTORY_SOURCE
+        return event.type in self.consumes and event.source not in self.history_sources
 
     def apply(self, tx, event: CloudEvent) -> None:
         handle_reply(tx, self.setup, event.source, event.id, event.data or {}, self.clock())

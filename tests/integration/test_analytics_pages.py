@@ -1,6 +1,6 @@
 """The analytics numbers against the OLTP tables, and the pages over HTTP.
 
-A demo start writes the seeded history as CloudEvents into the OLTP log (services.demo_history), the
+A demo start writes the seeded history as CloudEvents into the OLTP log (demo.history), the
 analytics projection feeds DuckDB from that log through its public catch_up(), and the funnel and
 template exports must equal counts taken straight from leads, activities and customers."""
 from __future__ import annotations

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 from data.analytics_models import AnalyticsAssumption
 from data.followup_models import FollowupPause
 from data.models import Activity, ConversionRule, Customer, EmailMessage, EmailTemplate, EventRecord, Lead, Team, User

@@ -9,7 +9,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from data.db import make_engine, make_session_factory
-from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from data.migrate import upgrade
 from services.auth import hash_password
 from data.models import (Activity, ConversionRule, Customer, EmailTemplate, EventRecord, Lead, Team,

@@ -10,14 +10,14 @@ from sqlalchemy import func, select, update
 
 from data.conversion_models import ConversionDecision
 from data.db import make_engine, make_session_factory
-from data.demo import seed_demo
+from demo.seed import seed_demo
 from data.migrate import upgrade
 from data.models import Activity, Customer, EmailMessage, EventRecord, Lead, User
 from data.uow import SqlAlchemyUnitOfWork
 from domain.roles import Actor, Role
 from services.analytics import funnel_view
 from services.analytics_filters import Filters
-from services.demo_history import HISTORY_SOURCE, publish_demo_history
+from demo.history import HISTORY_SOURCE, publish_demo_history
 from tests.conftest import make_settings, shutdown
 
 TYPE = "com.freshplan.{}.v1"

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from data.db import make_engine, make_session_factory
-from data.demo import seed_demo
+from demo.seed import seed_demo
 from data.migrate import upgrade
 from data.models import Activity, EventRecord, Lead, User
 from data.uow import SqlAlchemyUnitOfWork
 from domain.events import FOLLOWUP_REPLIED, LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED
 from pipelines.consumers.lead_state import LeadStateConsumer
-from pipelines.demo_simulator import SOURCE, DemoSimulator
+from demo.simulator import SOURCE, DemoSimulator
 from pipelines.relay import Relay
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)  # a Monday morning

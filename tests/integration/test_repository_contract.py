@@ -13,6 +13,7 @@ from data.migrate import downgrade, upgrade
 from data.models import AuthSession, Base, EventRecord, Lead, Team, User
 from data.repositories import LeadQuery
 from data.uow import SqlAlchemyUnitOfWork
+from domain.model import followup_state
 from domain.roles import Scope
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
@@ -83,6 +84,24 @@ class RepositoryContract:
             assert total == 5 and all(r.owner_id == ben and r.city == "Wien" for r in rows)
             assert tx.leads.get(rows[0].id, Scope(team_id=nord)) is None
             assert tx.leads.status_counts(Scope()) == {"ACTIVE": 30}
+
+    def test_lead_pages_sort_by_contact_and_by_the_followup_label(self, uow):
+        nord, _s, anna, _b = self._team_and_users(uow)
+        stages = [("LOST", "T3"), ("ACTIVE", "T7"), ("ACTIVE", None), ("CONVERTED", None), ("ACTIVE", "T3"),
+                  ("REMINDER", "T7"), ("REGISTERED", None)]
+        with uow() as tx:
+            for n, (status, step) in enumerate(stages):
+                lead = self._lead(n, anna, nord, last_followup_step=step)
+                lead.status, lead.contact_name = status, f"Kontakt {'GCAFEBD'[n]}"
+                tx.leads.add(lead)
+            tx.commit()
+        with uow(write=False) as tx:
+            def page(sort_by, descending=False):
+                return tx.leads.page(LeadQuery(scope=Scope(), sort_by=sort_by, descending=descending))[0]
+            assert [r.contact_name[-1] for r in page("contact_name")] == list("ABCDEFG")
+            labels = [followup_state(r.status, r.last_followup_step) for r in page("followup")]
+            assert labels == ["awaiting T+3"] * 2 + ["T+3 sent"] + ["T+7 sent"] * 2 + ["closed"] * 2
+            assert [followup_state(r.status, r.last_followup_step) for r in page("followup", True)] == labels[::-1]
 
     def test_search_folds_umlauts_and_takes_wildcards_literally(self, uow):
         nord, _s, anna, _b = self._team_and_users(uow)

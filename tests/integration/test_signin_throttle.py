@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from data.db import make_engine, make_session_factory
-from data.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 from data.migrate import upgrade
 from data.models import AuthSession, User
 from data.signin_attempts import SigninFailure

@@ -1,4 +1,4 @@
-"""GET /stream/cockpit against hostile queries and ended sessions (issue 14).
+"""GET /stream/cockpit against hostile queries and ended sessions.
 
 Every way out of the stream view frees its slot, so no caller can use up the cap for everyone; and an
 open stream ends within one heartbeat of its session ending (sign-out, password change, deactivation).

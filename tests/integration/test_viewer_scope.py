@@ -1,4 +1,4 @@
-"""Viewers read aggregates, never one salesperson's numbers (issue 14): the same rule on the stream, the
+"""Viewers read aggregates, never one salesperson's numbers: the same rule on the stream, the
 cockpit page and its callback, the analytics pages and the exports; the other roles keep their drill-down."""
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ import duckdb
 import pytest
 
 from data import analytics_queries as q
+from data.duckdb_replica import ensure_schema
 from domain.stats import in_holdout
 
 LEADS = {1: (10, 1, "HOTEL"), 2: (10, 1, "RESTAURANT"), 3: (11, 1, "HOTEL"), 4: (20, 2, "CANTEEN"), 5: (20, 2, "CANTEEN")}
@@ -53,7 +54,7 @@ STAGES = ("registered", "sample_delivered", "t3_sent", "t7_sent", "replied", "po
 @pytest.fixture(scope="module")
 def cursor():
     conn = duckdb.connect(":memory:")
-    q.create_schema(conn)
+    ensure_schema(conn)
     for seq, (lead, kind, when, extra) in enumerate(STORY, start=1):
         user, team, btype = LEADS[lead]
         row = dict(seq=seq, event_id=f"e{seq}", source="/test", type=kind, time=datetime.fromisoformat(when),

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from mailer.dispatcher import MailDispatcher
 from pipelines.analytics_projection import AnalyticsProjection
-from pipelines.demo_simulator import DemoSimulator
+from demo.simulator import DemoSimulator
 from pipelines.pg_notify import PgEventListener
 from pipelines.relay import Relay
 from pipelines.sinks.dispatcher import SinkDispatcher

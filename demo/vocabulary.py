@@ -1,7 +1,7 @@
 """Word lists for the demo data (people, food-service companies, cities, replies, e-mail templates)
 and the small functions that compose names, phone numbers and VAT ids from them.
 
-Kept apart from data/demo.py so the generator reads as the story of a lead.
+Kept apart from demo/stories.py so the generator reads as the story of a lead.
 """
 from __future__ import annotations
 

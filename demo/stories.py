@@ -1,30 +1,24 @@
-"""Deterministic demo data: teams, users, templates, a rule and ~90 days of leads with their history.
+"""One demo lead's ~90 days, told as a story: registration, sample, follow-ups, replies, calls,
+conversion and orders, each step decided by the shared random.Random, so a seed repeats them all.
 
-Everything flows from one random.Random(seed) and the given `now`, so a seed and a moment always
-produce the same rows (only the password hash differs, argon2 salts it). All of it is written in one
-transaction with one bulk insert per table, so 2000 leads take about a second on SQLite.
+The lead is a `data.repositories.new_lead` object and its customer a model object, both before the
+database hands out ids; demo/seed.py stores them through the unit of work.
 """
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
-from typing import Callable
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
-
-from data import demo_vocabulary as V
-from data.locks import AdvisoryLock, hold_until_transaction_ends
-from data.models import Activity, ConversionRule, Customer, EmailTemplate, Lead, Team, User
+from data.models import Customer, User
+from data.repositories import new_lead
+from demo import vocabulary as V
 from domain.model import ActivityType as A
 from domain.model import LeadStatus, Outcome, Step
-from domain.roles import Role
 from domain.stats import DEFAULT_HOLDOUT_SHARE, in_holdout
 
-DEMO_PASSWORD = "demo"
-DEMO_ACCOUNTS = ("admin", "manager", "sales", "sales2", "analyst", "viewer")
-DEMO_EMAIL_DOMAIN = "demo.freshplan.example"
 HISTORY_DAYS = 90
 HELD_OUT_YES_RATE = 0.025  # of held-out leads: against ~14% positive replies with the automation
 REPLY_RATE = 0.36  # of leads with consent; some replies still lie ahead, so ~25-30% have replied
@@ -33,89 +27,11 @@ UTC = timezone.utc
 _STEPS = ((Step.T3, 3, "SAMPLE_REQUEST"), (Step.T7, 7, "FOLLOW_UP"))  # template kinds, as live runs log them
 
 
-def seed_demo(session_factory, *, hash_password: Callable[[str], str], seed: int = 42, leads: int = 2000,
-              now: datetime | None = None) -> bool:
-    """Fill an EMPTY database with demo data; returns False (and writes nothing) when any user exists already.
-
-    `hash_password` comes from the caller (services.auth) so the data layer never imports services."""
-    if now is not None and now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")  # astimezone would silently take it as local time
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    with session_factory() as session:
-        _lock(session)
-        if session.scalar(select(User.id).limit(1)) is not None:
-            return False
-        _fill(session, random.Random(seed), leads, now, hash_password(DEMO_PASSWORD))
-        session.commit()  # leaving the block without this rolls everything back
-    return True
-
-
-def _lock(session) -> None:
-    """Two app instances starting at once must not both seed: take the write lock before checking."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    else:
-        hold_until_transaction_ends(session, AdvisoryLock.DEMO_SEEDING)
-
-
-def _fill(session, rng: random.Random, leads: int, now: datetime, password_hash: str) -> None:
-    teams = {name: Team(name=name, created_at=now - timedelta(days=400)) for name in ("Nord", "Süd")}
-    session.add_all(teams.values())
-    session.flush()
-    users = _users(teams, now, password_hash)
-    session.add_all(users.values())
-    session.flush()
-    rule = ConversionRule(**V.EXAMPLE_RULE, created_at=now - timedelta(days=60), updated_at=now - timedelta(days=60))
-    session.add_all([EmailTemplate(**fields, created_by=users["admin"].id, created_at=now - timedelta(days=120))
-                     for fields in V.template_fields()] + [rule])
-    owners = [u for u in users.values() if u.role == Role.SALES.value]
-    team_names = {t.id: name for name, t in teams.items()}
-    stories = []
-    for i in range(leads):
-        owner = rng.choice(owners)
-        stories.append(_story(rng, i, owner, team_names[owner.team_id], now))
-    _ensure_due(stories, rng, now)
-    _write_history(session, stories)
-
-
-def _write_history(session, stories: list[_Story]) -> None:
-    if not stories:
-        return  # an executemany with no rows would insert one row of defaults
-    # Plain executemany: the ORM would insert row by row here to learn each new id in order.
-    first_lead = session.scalar(select(func.max(Lead.id))) or 0
-    session.execute(insert(Lead.__table__), [_columns(s.lead) for s in stories])
-    lead_ids = dict(session.execute(select(Lead.email, Lead.id).where(Lead.id > first_lead)).all())
-    for s in stories:
-        s.lead.id = lead_ids[s.lead.email]  # demo e-mails are unique: they carry the lead's index
-    converted = [s for s in stories if s.customer is not None]
-    for s in converted:
-        s.customer.original_lead_id = s.lead.id
-    session.add_all(s.customer for s in converted)
-    session.flush()  # a few per cent of the leads: the ORM may insert them one by one
-    rows = [row for s in stories for row in s.rows()]
-    if rows:
-        session.execute(insert(Activity.__table__), rows)
-
-
-def _columns(row) -> dict:
-    """A transient model object as insert parameters; the database assigns the id."""
-    return {c.key: getattr(row, c.key) for c in row.__table__.columns if c.key != "id"}
-
-
-def _users(teams: dict[str, Team], now: datetime, password_hash: str) -> dict[str, User]:
-    # argon2 is slow by design: one hash, shared by every demo account
-    return {username: User(username=username, display_name=name, email=f"{username}@{DEMO_EMAIL_DOMAIN}",
-                           password_hash=password_hash, role=Role(role).value, active=True,
-                           team_id=teams[team].id if team else None, created_at=now - timedelta(days=365))
-            for username, name, role, team in V.STAFF}
-
-
 @dataclass
-class _Story:
-    """One lead and its history before the database hands out ids (the model objects stay transient)."""
+class LeadStory:
+    """One lead and its history before the database hands out ids."""
 
-    lead: Lead
+    lead: SimpleNamespace
     tz: ZoneInfo
     now: datetime
     acts: list[dict] = field(default_factory=list)
@@ -131,15 +47,15 @@ class _Story:
         return True
 
     def rows(self) -> list[dict]:
-        """Insert parameters, in time order, once the lead and customer have their ids."""
+        """Activity columns, in time order, once the lead and customer have their ids."""
         return [dict(a, lead_id=self.lead.id, customer_id=self.customer.id if a["customer_id"] else None)
                 for a in sorted(self.acts, key=lambda a: a["occurred_at"])]
 
 
-def _story(rng: random.Random, i: int, owner: User, team: str, now: datetime) -> _Story:
+def lead_story(rng: random.Random, i: int, owner: User, team: str, now: datetime) -> LeadStory:
     reply_step, outcome = _fate(rng)
     lead = _new_lead(rng, i, owner, team, now, positive=outcome == Outcome.POSITIVE.value)
-    story = _Story(lead, ZoneInfo(lead.timezone), now)
+    story = LeadStory(lead, ZoneInfo(lead.timezone), now)
     clock = _sample(story, rng)
     if rng.random() < 0.25:
         story.add(A.NOTE, lead.registered_at + timedelta(minutes=rng.randint(5, 600)), text=rng.choice(V.NOTES))
@@ -153,6 +69,16 @@ def _story(rng: random.Random, i: int, owner: User, team: str, now: datetime) ->
     return story
 
 
+def make_some_due(stories: list[LeadStory], rng: random.Random, now: datetime) -> None:
+    """A first start shows follow-ups going out at once: the soonest pending T+3 and T+7 steps are
+    due now (the first run sends those inside their lead's business hours)."""
+    pending = sorted((s.lead for s in stories if s.lead.next_followup_at), key=lambda lead: lead.next_followup_at)
+    per_step = max(2, len(stories) // 200)
+    for step in (None, Step.T3.value):  # awaiting T+3, awaiting T+7
+        for lead in [lead for lead in pending if lead.last_followup_step == step][:per_step]:
+            lead.next_followup_at = now - timedelta(minutes=rng.randint(1, 30))
+
+
 def _fate(rng: random.Random) -> tuple[Step | None, str | None]:
     """Whether a lead will answer, after which step, and how; decided up front so the score can match."""
     if rng.random() >= REPLY_RATE:
@@ -161,15 +87,15 @@ def _fate(rng: random.Random) -> tuple[Step | None, str | None]:
     return step, rng.choices(list(V.REPLY_WEIGHTS), weights=list(V.REPLY_WEIGHTS.values()))[0]
 
 
-def _new_lead(rng: random.Random, i: int, owner: User, team: str, now: datetime, positive: bool) -> Lead:
+def _new_lead(rng: random.Random, i: int, owner: User, team: str, now: datetime, positive: bool) -> SimpleNamespace:
     identity = V.lead_identity(rng, i, team)
     low, high = V.VOLUME_RANGES[identity["business_type"]]
     # Registrations grow towards the present: 40% of them fall into the last four weeks.
     age = timedelta(days=rng.uniform(0, HISTORY_DAYS if rng.random() < 0.6 else 28))
-    return Lead(**identity, owner_id=owner.id, team_id=owner.team_id, email_consent=rng.random() < 0.9,
-                score=rng.randint(45, 100) if positive else rng.randint(0, 85),
-                estimated_volume=rng.randint(low // 50, high // 50) * 50 if rng.random() < 0.88 else None,
-                status=LeadStatus.ACTIVE.value, registered_at=now - max(age, timedelta(minutes=10)))
+    return new_lead(**identity, owner_id=owner.id, team_id=owner.team_id, email_consent=rng.random() < 0.9,
+                    score=rng.randint(45, 100) if positive else rng.randint(0, 85),
+                    estimated_volume=rng.randint(low // 50, high // 50) * 50 if rng.random() < 0.88 else None,
+                    status=LeadStatus.ACTIVE.value, registered_at=now - max(age, timedelta(minutes=10)))
 
 
 def _plan(start: datetime, tz: ZoneInfo, days: int, rng: random.Random, hour: int = 9, span: int = 120) -> datetime:
@@ -182,7 +108,7 @@ def _plan(start: datetime, tz: ZoneInfo, days: int, rng: random.Random, hour: in
     return (datetime.combine(day, time(hour), tzinfo=tz) + timedelta(minutes=rng.randrange(span))).astimezone(UTC)
 
 
-def _sample(s: _Story, rng: random.Random) -> datetime:
+def _sample(s: LeadStory, rng: random.Random) -> datetime:
     """~70% get a sample box; the follow-up clock starts at its delivery, otherwise at registration."""
     lead = s.lead
     if rng.random() >= 0.7:
@@ -194,7 +120,7 @@ def _sample(s: _Story, rng: random.Random) -> datetime:
     return delivered
 
 
-def _sequence(s: _Story, rng: random.Random, clock: datetime, reply_step, outcome) -> None:
+def _sequence(s: LeadStory, rng: random.Random, clock: datetime, reply_step, outcome) -> None:
     lead, variant = s.lead, rng.choice("AB")
     for step, days, template in _STEPS:
         planned = _plan(clock, s.tz, days, rng)
@@ -210,7 +136,7 @@ def _sequence(s: _Story, rng: random.Random, clock: datetime, reply_step, outcom
     _silent_after_t7(s, rng, planned)
 
 
-def _reply(s: _Story, rng: random.Random, after: datetime, step: Step, outcome: str) -> bool:
+def _reply(s: LeadStory, rng: random.Random, after: datetime, step: Step, outcome: str) -> bool:
     """Record the reply if it already came in; returns whether it stopped the sequence."""
     auto = outcome == Outcome.OUT_OF_OFFICE.value
     at = after + (timedelta(minutes=rng.randint(1, 15)) if auto else timedelta(hours=rng.uniform(1, 60)))
@@ -229,7 +155,7 @@ def _reply(s: _Story, rng: random.Random, after: datetime, step: Step, outcome: 
     return True
 
 
-def _positive(s: _Story, rng: random.Random, replied_at: datetime) -> None:
+def _positive(s: LeadStory, rng: random.Random, replied_at: datetime) -> None:
     lead = s.lead
     lead.status = LeadStatus.QUALIFIED.value
     contact = _plan(replied_at, s.tz, rng.randint(1, 2), rng, 8, 540)
@@ -251,7 +177,7 @@ def _positive(s: _Story, rng: random.Random, replied_at: datetime) -> None:
         s.add(A.ORDER, ordered, for_customer=True, amount_eur=round(lead.estimated_volume * rng.uniform(0.25, 0.7), 2))
 
 
-def _silent_after_t7(s: _Story, rng: random.Random, t7: datetime) -> None:
+def _silent_after_t7(s: LeadStory, rng: random.Random, t7: datetime) -> None:
     """No answer after T+7: the lead waits for its owner, who gets a task and sometimes calls."""
     s.lead.status = LeadStatus.REMINDER.value
     task_at = t7 + timedelta(days=2)
@@ -260,7 +186,7 @@ def _silent_after_t7(s: _Story, rng: random.Random, t7: datetime) -> None:
         s.add(A.CALL, _plan(task_at, s.tz, 1, rng, 8, 540), note=rng.choice(V.CALL_NOTES))
 
 
-def _held_out(s: _Story, rng: random.Random, clock: datetime) -> None:
+def _held_out(s: LeadStory, rng: random.Random, clock: datetime) -> None:
     """The ROI page's holdout group gets no automated mail (the follow-up run skips it too): the owner
     phones, and a few say yes anyway, so the lift against it is what the automation adds."""
     _manual_only(s, rng, clock)
@@ -271,17 +197,7 @@ def _held_out(s: _Story, rng: random.Random, clock: datetime) -> None:
             _positive(s, rng, at)
 
 
-def _manual_only(s: _Story, rng: random.Random, clock: datetime) -> None:
+def _manual_only(s: LeadStory, rng: random.Random, clock: datetime) -> None:
     """Without consent no automated mail goes out; the owner phones instead."""
     called = s.add(A.CALL, _plan(clock, s.tz, 2, rng, 8, 540), note=rng.choice(V.CALL_NOTES))
     s.lead.status = (LeadStatus.ACTIVE if called else LeadStatus.REGISTERED).value
-
-
-def _ensure_due(stories: list[_Story], rng: random.Random, now: datetime) -> None:
-    """A first start shows follow-ups going out at once: the soonest pending T+3 and T+7 steps are
-    due now (the first run sends those inside their lead's business hours)."""
-    pending = sorted((s.lead for s in stories if s.lead.next_followup_at), key=lambda lead: lead.next_followup_at)
-    per_step = max(2, len(stories) // 200)
-    for step in (None, Step.T3.value):  # awaiting T+3, awaiting T+7
-        for lead in [lead for lead in pending if lead.last_followup_step == step][:per_step]:
-            lead.next_followup_at = now - timedelta(minutes=rng.randint(1, 30))

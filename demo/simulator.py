@@ -13,17 +13,17 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
-from data import demo_vocabulary as V
+from demo import vocabulary as V
 from domain.cloudevents import CloudEvent
-from runtime.worker import Worker
 from domain.events import FOLLOWUP_REPLIED, LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED
+from runtime.worker import Worker
 from services.clock import Clock, utc_now
 from services.ingest import check_external, ingest_events
 from services.tracking import Tracking, follow_click, recent_sent, record_open, token_for
 
 log = logging.getLogger(__name__)
 SOURCE = "/demo/simulator"
-PRODUCES = {SOURCE: (LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED, FOLLOWUP_REPLIED)}  # read by pipelines.catalog
+PRODUCES = {SOURCE: (LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED, FOLLOWUP_REPLIED)}  # the catalog reads it (app.py adds this module)
 OWNERS = tuple((username, team) for username, _name, role, team in V.STAFF if role == "sales")
 # Absence notices are common in real mailboxes; unsubscribes come through the unsubscribe link instead.
 REPLY_LABELS = {"POSITIVE": 40, "OUT_OF_OFFICE": 30, "NEUTRAL": 20, "NEGATIVE": 10}

@@ -1,18 +1,20 @@
-"""The `email_messages` rows as the email core reads and changes them (one SQLAlchemy session)."""
+"""Repository of the email core's queue (table email_messages): queueing once, the dispatcher's claims."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from data.commit_flags import MAIL_QUEUED
 from data.models import EmailMessage, Lead, Suppression
-from mailer.message import MessageStatus
+from domain.model import MessageStatus
 
 RETRYABLE = (MessageStatus.QUEUED.value, MessageStatus.FAILED.value)
 
 
-class MessageStore:
+class SqlAlchemyEmailMessages:
     def __init__(self, session: Session):
         self.session = session
 
@@ -21,6 +23,20 @@ class MessageStore:
         if self.session.get_bind().dialect.name == "postgresql":
             return stmt.with_for_update(skip_locked=True)
         return stmt
+
+    def add_once(self, message: EmailMessage) -> bool:
+        """Queue `message`; False when its idempotency key is queued already (a concurrent duplicate).
+        The insert runs in a savepoint, so a duplicate leaves the caller's transaction usable."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(message)
+                self.session.flush()
+        except IntegrityError:
+            if self.by_key(message.idempotency_key) is None:
+                raise  # another constraint (an unknown template id): a defect of the caller, not a duplicate
+            return False
+        self.session.info[MAIL_QUEUED] = True  # the dispatcher wakes after this transaction commits
+        return True
 
     def by_key(self, key: str) -> EmailMessage | None:
         return self.session.scalar(select(EmailMessage).where(EmailMessage.idempotency_key == key))

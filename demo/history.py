@@ -6,7 +6,7 @@ The seeded rows (leads, activities, customers) are the truth; this only tells it
 lead.registered, lead.sample_delivered, followup.sent and email.sent per FOLLOW_UP activity,
 followup.replied per REPLY, customer.converted per CONVERSION. They carry the source
 `/followup-cockpit/demo` (HISTORY_SOURCE) and are logged as delivered already: they are history,
-and no consumer may act on them again (the conversion consumer also refuses this source).
+and no consumer may act on them again (app.py has the conversion consumer refuse this source too).
 
 Fast on purpose (a first start waits for it): plain column reads per batch of leads, each type's
 data checked against the catalog once (all of one type come from the same code here), and one
@@ -21,14 +21,14 @@ from domain.cloudevents import CloudEvent
 from domain.events import (CUSTOMER_CONVERTED, EMAIL_CLICKED, EMAIL_OPENED, EMAIL_SENT, FOLLOWUP_REPLIED, FOLLOWUP_SENT,
                            LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED, idempotency_key)
 from domain.model import ActivityType
-from services.outbox import SOURCE_PREFIX, check_data, content_hash, lead_subject
+from services.outbox import SOURCE_PREFIX, check_data, lead_subject, to_row
 
 PRODUCER = "demo"
 HISTORY_SOURCE = SOURCE_PREFIX + PRODUCER
 LEADS_PER_BATCH = 1000  # about 5,000 events: one insert and one transaction each
 MAIL_PROVIDER = "demo"  # the history's mails went through no provider of this installation
 PRODUCES = {PRODUCER: (LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED, FOLLOWUP_SENT, EMAIL_SENT, EMAIL_OPENED, EMAIL_CLICKED,
-                       FOLLOWUP_REPLIED, CUSTOMER_CONVERTED)}  # read by pipelines.catalog
+                       FOLLOWUP_REPLIED, CUSTOMER_CONVERTED)}  # the catalog reads it (app.py adds this module)
 HISTORY_ACTIVITIES = (ActivityType.FOLLOW_UP.value, ActivityType.REPLY.value, ActivityType.CONVERSION.value)
 
 
@@ -120,10 +120,6 @@ class _Emitter:
         key = idempotency_key(type_, self.lead_id, *facts)
         event = CloudEvent(id=key, source=HISTORY_SOURCE, type=type_, time=at, data=data, subject=self.subject,
                            idempotencykey=key)
-        now = self.writer.now
-        # The columns services.outbox.to_record fills, as plain insert parameters (ORM objects cost 3x
-        # as much here); delivered at once: history, nothing for the relay to deliver (module docstring).
-        self.rows.append({"id": key, "source": HISTORY_SOURCE, "type": type_, "subject": self.subject, "time": at,
-                          "idempotency_key": key, "datacontenttype": event.datacontenttype, "data": data,
-                          "extensions": None, "content_hash": content_hash(event), "recorded_at": now,
-                          "delivered_at": now})
+        # Plain insert parameters (ORM objects cost 3x as much here), delivered at once: history, nothing
+        # for the relay to deliver (module docstring).
+        self.rows.append({**to_row(event, self.writer.now), "delivered_at": self.writer.now})

@@ -1,0 +1,81 @@
+"""Deterministic demo data: teams, users, templates, a rule and ~90 days of leads with their history.
+
+Everything flows from one random.Random(seed) and the given `now`, so a seed and a moment always
+produce the same rows (only the password hash differs, argon2 salts it). All of it is written in one
+transaction of the product's unit of work, with one bulk insert for the leads and one for their
+activities, so 2000 leads take about a second on SQLite.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from data.models import ConversionRule, EmailTemplate, Team, User
+from data.uow import SqlAlchemyUnitOfWork
+from demo import vocabulary as V
+from demo.stories import LeadStory, lead_story, make_some_due
+from domain.roles import Role
+
+DEMO_PASSWORD = "demo"
+DEMO_ACCOUNTS = ("admin", "manager", "sales", "sales2", "analyst", "viewer")
+DEMO_EMAIL_DOMAIN = "demo.freshplan.example"
+UTC = timezone.utc
+
+
+def seed_demo(session_factory, *, hash_password: Callable[[str], str], seed: int = 42, leads: int = 2000,
+              now: datetime | None = None) -> bool:
+    """Fill an EMPTY database with demo data; returns False (and writes nothing) when any user exists already.
+
+    `session_factory`: the database's (a unit of work's `session_factory`); `hash_password`: the
+    product's (services.auth), or a fast stand-in in tests."""
+    if now is not None and now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")  # astimezone would silently take it as local time
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    with SqlAlchemyUnitOfWork(session_factory) as tx:
+        # Two app instances starting at once must not both seed: the lock comes before the check.
+        tx.users.lock_for_seeding()
+        if tx.users.any_exist():
+            return False
+        _fill(tx, random.Random(seed), leads, now, hash_password(DEMO_PASSWORD))
+        tx.commit()  # leaving the block without this rolls everything back
+    return True
+
+
+def _fill(tx, rng: random.Random, leads: int, now: datetime, password_hash: str) -> None:
+    teams = {name: Team(name=name, created_at=now - timedelta(days=400)) for name in ("Nord", "Süd")}
+    for team in teams.values():
+        tx.users.add_team(team)
+    users = _users(teams, now, password_hash)
+    for user in users.values():
+        tx.users.add(user)
+    admin = users["admin"].id
+    tx.templates.add_version([EmailTemplate(**fields, created_by=admin, created_at=now - timedelta(days=120))
+                              for fields in V.template_fields()])
+    tx.conversions.add_rule(ConversionRule(**V.EXAMPLE_RULE, created_at=now - timedelta(days=60),
+                                           updated_at=now - timedelta(days=60)))
+    owners = [u for u in users.values() if u.role == Role.SALES.value]
+    team_names = {t.id: name for name, t in teams.items()}
+    stories = []
+    for i in range(leads):
+        owner = rng.choice(owners)
+        stories.append(lead_story(rng, i, owner, team_names[owner.team_id], now))
+    make_some_due(stories, rng, now)
+    _write_history(tx, stories)
+
+
+def _write_history(tx, stories: list[LeadStory]) -> None:
+    tx.leads.add_all([s.lead for s in stories])  # one statement; sets each lead's id
+    converted = [s for s in stories if s.customer is not None]
+    for s in converted:
+        s.customer.original_lead_id = s.lead.id
+    tx.conversions.add_customers([s.customer for s in converted])
+    tx.leads.add_activity_rows([row for s in stories for row in s.rows()])
+
+
+def _users(teams: dict[str, Team], now: datetime, password_hash: str) -> dict[str, User]:
+    # argon2 is slow by design: one hash, shared by every demo account
+    return {username: User(username=username, display_name=name, email=f"{username}@{DEMO_EMAIL_DOMAIN}",
+                           password_hash=password_hash, role=Role(role).value, active=True,
+                           team_id=teams[team].id if team else None, created_at=now - timedelta(days=365))
+            for username, name, role, team in V.STAFF}
