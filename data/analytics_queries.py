@@ -1,4 +1,4 @@
-"""The named analytics SQL files (data/sql/funnel_*.sql, templates_*.sql, roi_*.sql) run on DuckDB.
+"""The named analytics SQL files (data/sql/funnel_*.sql, templates_*.sql, roi_*.sql, export_*.sql) run on DuckDB.
 
 Values are always bound parameters. The only text ever put into a statement is an ORDER BY column
 and direction, and only after the caller matched it against an allow-list (DuckDB cannot bind names).
@@ -10,7 +10,7 @@ from typing import Iterator
 
 from data import named_sql
 
-_NAME = re.compile(r"^(funnel|templates|roi)_[a-z_]+$")
+_NAME = re.compile(r"^(funnel|templates|roi|export)_[a-z_]+$")
 _IDENTIFIER = re.compile(r"^[a-z_]+$")
 
 
@@ -27,16 +27,21 @@ def rows(cursor, name: str, params: dict) -> list[dict]:
     return [dict(zip(columns, row)) for row in result.fetchall()]
 
 
-def stream(cursor, name: str, params: dict, order_by: str, descending: bool,
-           batch: int = 10_000) -> tuple[list[str], Iterator[tuple]]:
-    """A named query's columns and a generator of its rows, fetched `batch` rows at a time."""
+def _ordered(name: str, order_by: str, descending: bool) -> str:
     if not _IDENTIFIER.match(order_by):
         raise ValueError(f"not a column name: {order_by!r}")
-    sql = load(name).replace("{order_by}", order_by).replace("{direction}", "DESC" if descending else "ASC")
-    result = cursor.execute(sql, params)
-    columns = [d[0] for d in result.description]
+    return load(name).replace("{order_by}", order_by).replace("{direction}", "DESC" if descending else "ASC")
 
-    def generate() -> Iterator[tuple]:
-        while chunk := result.fetchmany(batch):
-            yield from chunk
-    return columns, generate()
+
+def stream_text(cursor, name: str, params: dict, order_by: str, descending: bool,
+                vectors: int = 5) -> Iterator[tuple[bytes, int]]:
+    """(bytes, lines) chunks of a query whose last statement selects one bytes line per row.
+
+    Lines come `vectors` DuckDB vectors (2,048 rows each) at a time, through a column of bytes objects
+    joined at C speed: no Python code runs per row."""
+    *helpers, query = named_sql.statements(_ordered(name, order_by, descending))
+    for statement in helpers:
+        cursor.execute(statement)
+    result = cursor.execute(query, params)
+    while len(chunk := result.fetch_df_chunk(vectors)):
+        yield b"".join(chunk.iloc[:, 0].tolist()), len(chunk)

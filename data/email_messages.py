@@ -5,8 +5,9 @@ from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
+from data.bulk import insert_many
 from data.commit_flags import MAIL_QUEUED
 from data.models import EmailMessage, Lead, Suppression
 from domain.model import MessageStatus
@@ -79,3 +80,65 @@ class SqlAlchemyEmailMessages:
             if not consent:
                 return "no email consent" if consent is not None else "lead not found"
         return None
+
+    # -- the dispatcher's batches --------------------------------------------------------------------
+    def due(self, now: datetime, limit: int) -> list[EmailMessage]:
+        """Up to `limit` messages due to be sent, oldest first, in one statement (locked as next_due)."""
+        stmt = (select(EmailMessage).where(EmailMessage.status.in_(RETRYABLE), EmailMessage.next_attempt_at <= now)
+                .order_by(EmailMessage.next_attempt_at, EmailMessage.id).limit(limit))
+        return list(self.session.scalars(self._locking(stmt)))
+
+    def by_ids(self, ids: list[int]) -> dict[int, EmailMessage]:
+        """The rows to record outcomes on; their bodies are loaded only if read (recording never does)."""
+        stmt = (select(EmailMessage).where(EmailMessage.id.in_(ids))
+                .options(defer(EmailMessage.body_html), defer(EmailMessage.body_text)))
+        return {m.id: m for m in self.session.scalars(stmt)}
+
+    def refusals(self, messages: list[EmailMessage]) -> dict[int, str]:
+        """`refusal` for a batch, in two statements: message id -> why it must not get mail now."""
+        emails = {m.to_email.strip().lower() for m in messages}
+        suppressed = dict(self.session.execute(
+            select(func.lower(Suppression.email), Suppression.reason).where(func.lower(Suppression.email).in_(emails))
+        ).all())
+        lead_ids = {m.lead_id for m in messages if m.lead_id is not None}
+        consents = dict(self.session.execute(select(Lead.id, Lead.email_consent).where(Lead.id.in_(lead_ids))).all()) \
+            if lead_ids else {}
+        reasons = {}
+        for m in messages:
+            reason = suppressed.get(m.to_email.strip().lower())
+            if reason is not None:
+                reasons[m.id] = f"suppressed: {reason}"
+            elif m.lead_id is not None and not consents.get(m.lead_id):
+                reasons[m.id] = "no email consent" if consents.get(m.lead_id) is not None else "lead not found"
+        return reasons
+
+    def queued_keys(self, keys: list[str]) -> set[str]:
+        """Those of `keys` queued already (one query)."""
+        if not keys:
+            return set()
+        stmt = select(EmailMessage.idempotency_key).where(EmailMessage.idempotency_key.in_(keys))
+        return set(self.session.scalars(stmt))
+
+    def refused_among(self, emails: list[str], lead_ids: list[int | None]) -> tuple[set[str], set[int]]:
+        """refusal() for many: the suppressed addresses (lower-cased) among `emails`, and the leads among
+        `lead_ids` without email consent (or not found)."""
+        wanted = sorted({e.strip().lower() for e in emails if e})
+        suppressed = set() if not wanted else {
+            e.lower() for e in self.session.scalars(select(Suppression.email)
+                                                    .where(func.lower(Suppression.email).in_(wanted)))}
+        ids = {i for i in lead_ids if i is not None}
+        consenting = set() if not ids else set(self.session.scalars(
+            select(Lead.id).where(Lead.id.in_(ids), Lead.email_consent.is_(True))))
+        return suppressed, ids - consenting
+
+    def add_many(self, rows: list[dict]) -> set[str]:
+        """Queue many messages (column values) with one insert; the keys written. A key queued already
+        (a concurrent duplicate) is left out, not an error; any other refusal raises and writes nothing."""
+        if not rows:
+            return set()
+        with self.session.begin_nested():
+            written = insert_many(self.session.connection(), EmailMessage.__table__, rows,
+                                  skip_conflicts_on=("idempotency_key",), returning=("idempotency_key",))
+        if written:
+            self.session.info[MAIL_QUEUED] = True  # the dispatcher wakes after this transaction commits
+        return {key for (key,) in written}

@@ -3,21 +3,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from data.commit_flags import EVENTS_WRITTEN
+from data.bulk import insert_many
 from data.due_backlog import backlog_at
 from data.followup_models import FollowupPause, FollowupStepRecord
-from data.events import SqlAlchemyEvents
-from data.models import Activity, EventRecord, Lead, Suppression
+from data.models import Activity, Lead, Suppression
 from data.repositories import scoped_to
 from domain.model import MEANINGFUL_CONTACT, ActivityType
 from domain.roles import Scope
 
 CONTACT_TYPES = sorted(t.value for t in MEANINGFUL_CONTACT | {ActivityType.REPLY})
+CONTACT_SET = frozenset(CONTACT_TYPES)
+PROGRESS_COLUMNS = ("next_followup_at", "last_followup_step", "status", "updated_at")
+CLAIM_COLUMNS = ("key", "lead_id", "step", "clock_start", "status", "attempts", "planned_at", "claimed_at", "run_id")
 
 
 class SqlAlchemyFollowups:
@@ -39,25 +41,40 @@ class SqlAlchemyFollowups:
                 .group_by(Lead.last_followup_step))
         return dict(self.session.execute(stmt).all())
 
-    def lock_due(self, lead_ids: list[int], now: datetime) -> list[Lead]:
+    def lock_due(self, lead_ids: list[int], now: datetime) -> list[SimpleNamespace]:
         """The given leads that are still due, locked for this transaction. On PostgreSQL another
-        scheduler's locked rows are skipped, not waited for: that one is handling them."""
-        stmt = select(Lead).where(Lead.id.in_(lead_ids), Lead.next_followup_at <= now).order_by(Lead.id)
+        scheduler's locked rows are skipped, not waited for: that one is handling them. Plain rows, not
+        ORM objects (a run reads thousands): the run changes them and save_progress() writes them back."""
+        table = Lead.__table__
+        stmt = select(table).where(table.c.id.in_(lead_ids), table.c.next_followup_at <= now).order_by(table.c.id)
         if self._postgres:
-            stmt = stmt.with_for_update(skip_locked=True, of=Lead)
-        return list(self.session.scalars(stmt))
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [SimpleNamespace(**row) for row in self.session.execute(stmt).mappings()]
+
+    def save_progress(self, leads: list) -> None:
+        """Write where each lead's sequence stands (next step, last step, status) with one statement."""
+        if leads:
+            table = Lead.__table__
+            stmt = update(table).where(table.c.id == bindparam("lead")).values(
+                {name: bindparam(f"new_{name}") for name in PROGRESS_COLUMNS})
+            self.session.connection().execute(stmt, [{"lead": lead.id, **{f"new_{n}": getattr(lead, n) for n in
+                                                                         PROGRESS_COLUMNS}} for lead in leads])
 
     def lock_lead(self, lead_id: int) -> Lead | None:
         stmt = select(Lead).where(Lead.id == lead_id)
         return self.session.scalar(stmt.with_for_update(of=Lead) if self._postgres else stmt)
 
     def contacts_of(self, lead_ids: list[int], since: datetime) -> dict[int, list[tuple]]:
-        """(type, outcome, occurred_at) of the activities that can stop a step, per lead, since `since`."""
+        """(type, outcome, occurred_at) of the activities that can stop a step, per lead, since `since`.
+        The types are filtered here, not in SQL: with them in the WHERE clause SQLite picks the (type, time)
+        index and scans every contact of every lead since `since`, not the batch's few rows."""
         stmt = (select(Activity.lead_id, Activity.type, Activity.outcome, Activity.occurred_at)
-                .where(Activity.lead_id.in_(lead_ids), Activity.occurred_at >= since, Activity.type.in_(CONTACT_TYPES)))
+                .where(Activity.lead_id.in_(lead_ids), Activity.occurred_at >= since))
         found: dict[int, list[tuple]] = defaultdict(list)
+        wanted = CONTACT_SET
         for lead_id, type_, outcome, at in self.session.execute(stmt):
-            found[lead_id].append((type_, outcome, at))
+            if type_ in wanted:
+                found[lead_id].append((type_, outcome, at))
         return found
 
     def steps_of(self, lead_ids: list[int]) -> dict[int, list[FollowupStepRecord]]:
@@ -76,25 +93,23 @@ class SqlAlchemyFollowups:
         return {email.lower(): reason for email, reason in self.session.execute(stmt)}
 
     def claim_many(self, records: list[FollowupStepRecord]) -> set[str]:
-        """Insert the keys of a batch at once; the keys this transaction won. Should any key exist
-        already (another scheduler), each is claimed on its own and the taken ones are left out."""
-        try:
-            with self.session.begin_nested():
-                self.session.add_all(records)
-                self.session.flush()
-            return {r.key for r in records}
-        except IntegrityError:
-            return {r.key for r in records if self.claim(r)}
+        """Insert the keys of a batch with one statement; the keys this transaction won. A key that
+        exists already (another scheduler has it, or had it) is left out, not an error. The records
+        stay out of the session: settle() writes their outcome."""
+        rows = [{c: getattr(r, c) for c in CLAIM_COLUMNS} for r in records]
+        with self.session.begin_nested():
+            return {key for (key,) in insert_many(self.session.connection(), FollowupStepRecord.__table__, rows,
+                                                  skip_conflicts_on=("key",), returning=("key",))}
 
-    def claim(self, record: FollowupStepRecord) -> bool:
-        """Insert the step's key; False when it exists already (another run has it, or had it)."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(record)
-                self.session.flush()
-        except IntegrityError:
-            return False
-        return True
+    def settle(self, records: list[FollowupStepRecord]) -> None:
+        """Write what became of claimed steps (status, reason, sent_at, email_key) with one statement."""
+        if records:
+            table = FollowupStepRecord.__table__
+            stmt = (update(table).where(table.c.key == bindparam("k"))
+                    .values(status=bindparam("s"), reason=bindparam("r"), sent_at=bindparam("t"),
+                            email_key=bindparam("e")))
+            self.session.connection().execute(stmt, [{"k": r.key, "s": r.status, "r": r.reason, "t": r.sent_at,
+                                                      "e": r.email_key} for r in records])
 
     def reclaim_failed(self, key: str, now: datetime, run_id: str) -> FollowupStepRecord | None:
         """Take over a step whose earlier attempt failed, atomically: only one run wins the update."""
@@ -139,25 +154,3 @@ class SqlAlchemyFollowups:
 
     def resume(self, lead_id: int) -> bool:
         return self.session.execute(delete(FollowupPause).where(FollowupPause.lead_id == lead_id)).rowcount > 0
-
-    def add_events(self, records: list[EventRecord]) -> None:
-        """Append a batch of outbox events with one insert; one by one (skipping any already
-        logged) should an id repeat."""
-        if not records:
-            return
-        table = EventRecord.__table__
-        defaults = {c.key: c.default.arg for c in table.columns if c.default is not None and not callable(c.default.arg)}
-        rows = [{c.key: _or(getattr(r, c.key), defaults.get(c.key)) for c in table.columns if c.key != "seq"}
-                for r in records]
-        try:
-            with self.session.begin_nested():
-                self.session.execute(insert(table), rows)
-        except IntegrityError:
-            events = SqlAlchemyEvents(self.session)
-            for record in records:
-                events.add(record)
-        self.session.info[EVENTS_WRITTEN] = True
-
-
-def _or(value, default):
-    return default if value is None else value

@@ -233,6 +233,14 @@ class SqlAlchemyLeads:
             activity.customer_id = self.session.scalar(select(Customer.id).where(Customer.original_lead_id == activity.lead_id))
         self.session.add(activity)
 
+    def add_lead_activities(self, rows: list[dict]) -> None:
+        """add_activity for many, given as column values: one look-up of the customers, one insert."""
+        leads = {row["lead_id"] for row in rows if row.get("customer_id") is None}
+        customers = dict(self.session.execute(select(Customer.original_lead_id, Customer.id)
+                                              .where(Customer.original_lead_id.in_(leads))).all()) if leads else {}
+        rows = [{**row, "customer_id": row.get("customer_id") or customers.get(row["lead_id"])} for row in rows]
+        insert_many(self.session.connection(), Activity.__table__, rows)
+
     def add_activity_rows(self, rows: list[dict]) -> None:
         """Insert activities given as column values (no id), in one statement: a seeded history."""
         if rows:  # an executemany with no rows would insert one row of defaults

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from domain.model import MessageStatus
 from mailer.message import MailError, MailOutcomes, MailRequest, QueueOutcome, RenderedMail
-from mailer.queue import queue_mail
+from mailer.queue import queue_mail, queue_mails
 from mailer.template_store import render_template
 
 __all__ = ["MailError", "MailOutcomes", "MailRequest", "MessageStatus", "QueueOutcome", "RenderedMail",
-           "queue_mail", "render_template"]
+           "queue_mail", "queue_mails", "render_template"]

@@ -52,6 +52,17 @@ class CircuitBreaker:
                 return True
             return False
 
+    def begin_many(self, wanted: int) -> int:
+        """`begin` for a batch: how many calls of `wanted` may start now; in half-open just the trial."""
+        with self._lock:
+            state = self._state()
+            if state == CLOSED:
+                return wanted
+            if state == HALF_OPEN and not self._trial_running and wanted > 0:
+                self._trial_running = True
+                return 1
+            return 0
+
     def succeeded(self) -> None:
         with self._lock:
             changed = self._opened_at is not None

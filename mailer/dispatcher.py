@@ -1,8 +1,10 @@
-"""The dispatcher: sends queued mail, one message at a time, so no key is ever sent twice.
+"""The dispatcher: sends queued mail in batches, so that no key is ever sent twice.
 
-For each due message, in its own committed transaction: check suppression and consent again, pick a
-provider (breaker closed, rate limit free) and record `sending` with that provider. Only then call
-the provider, and record `sent`, `failed` (with the next attempt time) or `dead`.
+For a batch of due messages, in one committed transaction: check suppression and consent again, share
+them out to the providers (breaker closed, rate limit free) and record `sending` with each one's
+provider. Only then call the provider once per message, and record every outcome of the batch (`sent`,
+`failed` with the next attempt time, or `dead`) in one more transaction. A whole batch is claimed only
+for a provider that can tell after a crash whether it has a mail; any other gets one message at a time.
 
 A message still `sending` after its lease (a crash between the call and the record) is reconciled,
 never sent blindly again: the file provider looks for its .eml (found: sent; missing: the call never
@@ -14,14 +16,16 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
+from itertools import islice
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from data.commit_flags import MAIL_QUEUED
 from domain.model import MessageStatus
+from mailer.breaker import CLOSED
 from mailer.message import MailError, MailOutcomes, OutgoingMail, compose
 from mailer.providers import OutcomeUnknown, build_providers
-from mailer.routing import GuardedProvider, ProviderChain
+from mailer.routing import GuardedProvider, ProviderChain, Route
 from mailer.tracking import with_tracking
 from runtime.backoff import backoff
 from runtime.worker import Worker
@@ -47,6 +51,7 @@ class Claim:
     attempts: int
     guarded: GuardedProvider
     mail: OutgoingMail
+    previous_provider: str | None  # put back when the call is not made after all
 
 
 class MailDispatcher(Worker):
@@ -73,8 +78,8 @@ class MailDispatcher(Worker):
 
     # -- one pass --------------------------------------------------------------------------------
     def dispatch_once(self, limit: int | None = None) -> int:
-        """Reconcile expired `sending` messages, then send up to `limit` due ones; returns how many
-        messages changed state. Stops early when nothing is due or no provider may send now."""
+        """Reconcile expired `sending` messages, then send up to `limit` due ones in batches; returns
+        how many messages changed state. Stops early when nothing is due or no provider may send now."""
         with self.uow(write=False) as tx:  # an idle pass takes no write lock (SQLite has one for all)
             store = tx.email_messages
             if not store.has_work(self.clock()):
@@ -84,43 +89,50 @@ class MailDispatcher(Worker):
         handled = self._reconcile()
         limit = self.batch if limit is None else limit
         while handled < limit and not self.stopping:
-            claim = self._claim_next()
-            if claim is None:
+            claimed = self._claim_batch(min(self.batch, limit - handled))
+            if claimed is None:
                 break
-            if claim is not True:
-                self._send(claim)
-            handled += 1
+            claims, refused, blocked = claimed
+            handled += refused + self._send_batch(claims)
+            if blocked:
+                break
         with self.uow(write=False) as tx:
             self.metrics.queue_depth(tx.email_messages.depth())
         self.chain.refresh_metrics()
         return handled
 
-    def _claim_next(self) -> Claim | bool | None:
-        """A claimed message, True when one was refused (suppressed), None when nothing can go now."""
+    def _claim_batch(self, wanted: int) -> tuple[list[Claim], int, bool] | None:
+        """In one transaction: the due messages, the suppressed ones settled, and the rest claimed
+        (`sending`) for the providers that take them. Returns (claims, how many were refused,
+        whether limits or breakers left some unclaimed), or None when nothing is due."""
         with self.uow() as tx:
-            store = tx.email_messages
-            now = self.clock()
-            message = store.next_due(now)
-            if message is None:
+            store, now = tx.email_messages, self.clock()
+            messages = store.due(now, self.chain.batch_size(wanted))
+            if not messages:
                 return None
-            refusal = store.refusal(message.to_email, message.lead_id)
-            if refusal:
-                self._settle(message, MessageStatus.SUPPRESSED, refusal)
-                tx.commit()
-                return True
-            mail = self._compose(message)
-            guarded = self.chain.choose()
-            if guarded is None:
-                return None  # every provider is open or at its rate limit: the message waits
-            claim = Claim(message.id, message.attempts + 1, guarded, mail)
-            message.status, message.provider = MessageStatus.SENDING.value, guarded.name
-            message.attempts, message.next_attempt_at = claim.attempts, now + SENDING_LEASE
+            refusals = store.refusals(messages)
+            for message in messages:
+                if message.id in refusals:
+                    self._settle(message, MessageStatus.SUPPRESSED, refusals[message.id])
+            sendable = [m for m in messages if m.id not in refusals]
+            route = self.chain.choose_many(len(sendable)) if sendable else Route([], blocked=False)
+            claims = self._claims(sendable, route, now)
             try:
                 tx.commit()
             except Exception:
-                self.chain.release(guarded)
+                self.chain.release(route)
                 raise
-            return claim
+            return claims, len(refusals), route.blocked
+
+    def _claims(self, sendable: list, route: Route, now: datetime) -> list[Claim]:
+        claims, pending = [], iter(sendable)
+        for guarded, count in route.allotments:
+            for message in islice(pending, count):
+                claims.append(Claim(message.id, message.attempts + 1, guarded, self._compose(message),
+                                    message.provider))
+                message.status, message.provider = MessageStatus.SENDING.value, guarded.name
+                message.attempts, message.next_attempt_at = message.attempts + 1, now + SENDING_LEASE
+        return claims
 
     def _compose(self, message) -> OutgoingMail:
         # Tracking is added as the mail leaves: the stored body keeps the links as written, which is
@@ -130,34 +142,56 @@ class MailDispatcher(Worker):
                        message.body_text, sender=self.sender, secret=self.secret, base_url=self.base_url,
                        date=self.clock())
 
-    def _send(self, claim: Claim) -> None:
-        try:
-            provider_id = self.chain.send(claim.guarded, claim.mail)
-        except MailError as error:
-            self._record_failure(claim, error)
-            return
+    def _send_batch(self, claims: list[Claim]) -> int:
+        """Call the provider once per claim, then record every outcome in one transaction. Once a
+        provider's breaker opens, its remaining claims are not called but put back in the queue."""
+        results: list[tuple[Claim, str | MailError | None]] = []
+        halted: set[str] = set()
+        for claim in claims:
+            if claim.guarded.name in halted:
+                results.append((claim, None))
+                continue
+            try:
+                results.append((claim, self.chain.send(claim.guarded, claim.mail)))
+            except MailError as error:
+                results.append((claim, error))
+                if claim.guarded.breaker.state != CLOSED:
+                    halted.add(claim.guarded.name)
+        if results:
+            self._record(results)
+        return sum(1 for _, result in results if result is not None)
+
+    def _record(self, results: list[tuple[Claim, str | MailError | None]]) -> None:
         with self.uow() as tx:
-            message = tx.email_messages.get(claim.message_id)
-            message.status, message.provider_message_id = MessageStatus.SENT.value, provider_id[:200]
-            message.sent_at, message.next_attempt_at, message.last_error = self.clock(), None, None
-            self.outcomes.sent(tx, message, self.clock())
+            now = self.clock()
+            rows = tx.email_messages.by_ids([claim.message_id for claim, _ in results])
+            sent = []
+            for claim, result in results:
+                message = rows[claim.message_id]
+                if result is None:  # never handed over: queued again as it was
+                    message.status, message.next_attempt_at = MessageStatus.QUEUED.value, now
+                    message.attempts, message.provider = claim.attempts - 1, claim.previous_provider
+                elif isinstance(result, MailError):
+                    self._record_failure(tx, message, claim, result, now)
+                else:
+                    message.status, message.provider_message_id = MessageStatus.SENT.value, result[:200]
+                    message.sent_at, message.next_attempt_at, message.last_error = now, None, None
+                    sent.append(message)
+            self.outcomes.sent_many(tx, sent, now)
             tx.commit()
 
-    def _record_failure(self, claim: Claim, error: MailError) -> None:
+    def _record_failure(self, tx, message, claim: Claim, error: MailError, now: datetime) -> None:
         log.warning("mail %s via %s failed (attempt %d): %s", claim.mail.key, claim.guarded.name,
                     claim.attempts, error.reason)
-        with self.uow() as tx:
-            message = tx.email_messages.get(claim.message_id)
-            if isinstance(error, OutcomeUnknown):
-                self._settle(message, MessageStatus.UNCONFIRMED, error.reason)
-            elif error.permanent or claim.attempts >= self.max_attempts:
-                self._settle(message, MessageStatus.DEAD, error.reason)
-                self.outcomes.dead(tx, message, self.clock())
-            else:
-                delay = error.retry_after if error.retry_after is not None else retry_delay(claim.attempts, self.rng)
-                message.status, message.last_error = MessageStatus.FAILED.value, error.reason[:2000]
-                message.next_attempt_at = self.clock() + timedelta(seconds=delay)
-            tx.commit()
+        if isinstance(error, OutcomeUnknown):
+            self._settle(message, MessageStatus.UNCONFIRMED, error.reason)
+        elif error.permanent or claim.attempts >= self.max_attempts:
+            self._settle(message, MessageStatus.DEAD, error.reason)
+            self.outcomes.dead(tx, message, now)
+        else:
+            delay = error.retry_after if error.retry_after is not None else retry_delay(claim.attempts, self.rng)
+            message.status, message.last_error = MessageStatus.FAILED.value, error.reason[:2000]
+            message.next_attempt_at = now + timedelta(seconds=delay)
 
     @staticmethod
     def _settle(message, status: MessageStatus, reason: str) -> None:

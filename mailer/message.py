@@ -61,6 +61,11 @@ class MailOutcomes:
     def sent(self, tx, message, now: datetime) -> None:
         """`message` is the EmailMessage row, now `sent`."""
 
+    def sent_many(self, tx, messages: list, now: datetime) -> None:
+        """`sent` for a batch the dispatcher records in one transaction (override to write it at once)."""
+        for message in messages:
+            self.sent(tx, message, now)
+
     def dead(self, tx, message, now: datetime) -> None:
         """`message` is the EmailMessage row, now `dead` with its reason in `last_error`."""
 

@@ -32,11 +32,45 @@ def _check_address(email: str) -> None:
 
 
 def _message(request: MailRequest, key: str, now: datetime) -> EmailMessage:
+    return EmailMessage(**_row(request, key, now))
+
+
+def queue_mails(tx, items: list[tuple[MailRequest, str]], now: datetime) -> list[QueueOutcome | Exception]:
+    """queue_mail for a batch of (request, idempotency key): one look-up of the keys, one of the
+    refusals, one insert. Per item, in order, its outcome, or the error that refused it (a bad address)."""
+    outcomes: list = [None] * len(items)
+    for i, (request, _) in enumerate(items):
+        try:
+            _check_address(request.to_email)
+        except ValueError as exc:
+            outcomes[i] = exc
+    open_ = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    messages = tx.email_messages
+    seen = messages.queued_keys([items[i][1] for i in open_])
+    suppressed, no_consent = messages.refused_among([items[i][0].to_email for i in open_],
+                                                    [items[i][0].lead_id for i in open_])
+    rows = {}
+    for i in open_:
+        request, key = items[i]
+        if key in seen:
+            outcomes[i] = QueueOutcome.DUPLICATE
+        elif request.to_email.strip().lower() in suppressed or request.lead_id in no_consent:
+            outcomes[i] = QueueOutcome.SUPPRESSED
+        else:
+            rows[i] = _row(request, key, now)
+    written = messages.add_many(list(rows.values()))
+    for i, row in rows.items():
+        outcomes[i] = QueueOutcome.QUEUED if row["idempotency_key"] in written else QueueOutcome.DUPLICATE
+    return outcomes
+
+
+def _row(request: MailRequest, key: str, now: datetime) -> dict:
+    """A new message's columns (all of them: a bulk insert applies no column defaults)."""
     content = request.content
-    subject = " ".join(content.subject.split())[:SUBJECT_MAX]  # one header line, no injected headers
-    return EmailMessage(
-        idempotency_key=key, lead_id=request.lead_id, to_email=request.to_email.strip(), subject=subject,
-        body_html=content.html, body_text=content.text, template_id=content.template_id,
-        template_version=content.template_version, template_variant=content.variant,
-        context=dict(request.context) or None, status=MessageStatus.QUEUED.value, attempts=0,
-        next_attempt_at=now, created_at=now)
+    return {"idempotency_key": key, "lead_id": request.lead_id, "to_email": request.to_email.strip(),
+            "subject": " ".join(content.subject.split())[:SUBJECT_MAX],  # one header line, no injected headers
+            "body_html": content.html,
+            "body_text": content.text, "template_id": content.template_id,
+            "template_version": content.template_version, "template_variant": content.variant,
+            "context": dict(request.context) or None, "status": MessageStatus.QUEUED.value, "attempts": 0,
+            "next_attempt_at": now, "created_at": now}

@@ -1,7 +1,8 @@
 """Providers in failover order, each behind its own rate limit and circuit breaker.
 
-`choose` gives the first provider whose breaker lets a call through and whose rate limit has room;
-when none has, the message simply stays queued for a later pass (it is never dropped).
+`choose_many` hands a batch of messages to the first provider whose breaker lets calls through and
+whose rate limit has room, spilling what its limit turns away to the next; what no provider takes
+simply stays queued for a later pass (it is never dropped).
 """
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from mailer.breaker import CircuitBreaker
+from mailer.breaker import CLOSED, CircuitBreaker
 from mailer.message import MailError, OutgoingMail
 from mailer.metrics import MailMetrics
 from mailer.providers.base import MailProvider, OutcomeUnknown, Throttled
@@ -25,6 +26,19 @@ class GuardedProvider:
     @property
     def name(self) -> str:
         return self.provider.name
+
+    @property
+    def verifiable(self) -> bool:
+        """Whether the provider can tell after a crash if it has a mail (`has_mail`): only then may a
+        whole batch be claimed for it, as a crash would otherwise leave every claimed mail unconfirmed."""
+        return type(self.provider).has_mail is not MailProvider.has_mail
+
+
+@dataclass(frozen=True)
+class Route:
+    """How many of a batch each provider takes, in order; `blocked`: limits or breakers left some over."""
+    allotments: list[tuple[GuardedProvider, int]]
+    blocked: bool
 
 
 def failure_kind(error: MailError) -> str:
@@ -57,21 +71,41 @@ class ProviderChain:
     def by_name(self, name: str | None) -> GuardedProvider | None:
         return next((g for g in self.guarded if g.name == name), None)
 
-    def choose(self) -> GuardedProvider | None:
-        """The first provider that may send now; its rate-limit slot and breaker trial are taken."""
+    def batch_size(self, wanted: int) -> int:
+        """How many messages the next claim may take: all `wanted` when the provider that would get
+        them is closed and verifiable, else one (a half-open trial, or a provider that cannot tell)."""
         for guarded in self.guarded:
-            if not guarded.breaker.allows():
-                continue
-            if not guarded.rate_limit.try_acquire():
-                self.metrics.rate_limit_wait(guarded.name)
-                continue
-            if guarded.breaker.begin():
-                return guarded
-        return None
+            if guarded.breaker.allows() and guarded.rate_limit.has_room():
+                return wanted if guarded.verifiable and guarded.breaker.state == CLOSED else 1
+        return 1
 
-    def release(self, guarded: GuardedProvider) -> None:
-        """The chosen provider will not be called after all (the claim did not commit)."""
-        guarded.breaker.cancel()
+    def choose_many(self, count: int) -> Route:
+        """Rate-limit tokens and breaker calls for `count` messages, taken per provider in one go.
+        A half-open trial or an unverifiable provider takes a single message and ends the route."""
+        allotments, left = [], count
+        for guarded in self.guarded:
+            if left == 0:
+                break
+            whole = guarded.verifiable and guarded.breaker.state == CLOSED
+            calls = guarded.breaker.begin_many(left if whole else 1)
+            if not calls:
+                continue
+            granted = guarded.rate_limit.acquire_up_to(calls)
+            for _ in range(calls - granted):  # one wait per message its limit turned away
+                self.metrics.rate_limit_wait(guarded.name)
+            if not granted:
+                guarded.breaker.cancel()
+                continue
+            allotments.append((guarded, granted))
+            left -= granted
+            if not whole:
+                return Route(allotments, blocked=False)
+        return Route(allotments, blocked=left > 0)
+
+    def release(self, route: Route) -> None:
+        """The chosen providers will not be called after all (the claim did not commit)."""
+        for guarded, _ in route.allotments:
+            guarded.breaker.cancel()
 
     def send(self, guarded: GuardedProvider, mail: OutgoingMail) -> str:
         """Call the provider; returns its message id or raises MailError (never anything else)."""

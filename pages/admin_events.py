@@ -10,6 +10,7 @@ from dash.exceptions import PreventUpdate
 from flask import current_app
 
 from components import ids
+from components.callback_inputs import text
 from components.parked_events import message, parked_section, parked_table, what_text
 from components.shell import page_header, refusal
 from domain.roles import Forbidden, Page, require
@@ -85,7 +86,8 @@ def press_row_button(_clicks):
 def confirm_discard(_confirm, _cancel, target, reason):
     if ctx.triggered_id != ids.PARKED_DISCARD_CONFIRM or not isinstance(target, dict):
         return dash.no_update, dash.no_update, False, ""
-    if not (reason or "").strip():
+    reason = text("reason", reason, 2000)
+    if not reason.strip():
         return message("A discard needs a reason: say why it is safe to skip.", "warning"), dash.no_update, False, ""
     done = "Discarded {consumer} #{seq}: its later events of the subject flow again."
     return (*_act(discard_parked, target, reason, done), False, "")

@@ -10,6 +10,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, clientside_callback, html
 
 from components import ids
+from components.callback_inputs import choice
 from components.cockpit_view import status_figure
 from components.cockpit_widget import (PERIOD_ID, REFRESH_ID, SNAPSHOT_ID, STATUS_ID, VIEW_ID, controls, live_plumbing,
                                        widget_body)
@@ -54,7 +55,7 @@ def refresh(team_id=None, period=None, _snapshot=None, _tick=None, view=None):
     team_id = _as_int(team_id)
     member = _as_int(view.get("member")) if team_id == _as_int(view.get("team")) else None
     try:
-        numbers = cockpit_numbers(deps(), actor(), period if period in PERIODS else DEFAULT_PERIOD, team_id, member)
+        numbers = cockpit_numbers(deps(), actor(), choice("period", period, PERIODS, DEFAULT_PERIOD), team_id, member)
     except Forbidden as exc:
         return refusal(str(exc))
     return widget_body(numbers)

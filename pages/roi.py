@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, callback, dcc, html
 
 from components.analytics_views import graph, pct, roi_figure, table
+from components.callback_inputs import choice
 from components.ids import (ROI_ASSUMPTION_KEY, ROI_ASSUMPTION_MESSAGE, ROI_ASSUMPTION_SAVE, ROI_ASSUMPTION_VALUE,
                             analytics_id)
 from components.shell import empty_state
@@ -58,7 +59,7 @@ def show_roi(search, _saved):
           State(ROI_ASSUMPTION_KEY, "value"), State(ROI_ASSUMPTION_VALUE, "value"), prevent_initial_call=True)
 def save_assumption(_clicks, key, value):
     try:
-        set_assumption(deps().uow, actor(), key, value, deps().clock())
+        set_assumption(deps().uow, actor(), choice("assumption", key, ASSUMPTIONS), value, deps().clock())
     except (Forbidden, ValueError) as exc:
         return f"Not saved: {exc}"
     return f"Saved: {ASSUMPTIONS[key][0]} = {value}"

@@ -38,35 +38,43 @@ def neutralise(value) -> object:
     return value
 
 
-def csv_lines(columns, rows: Iterator, rows_per_chunk: int = 1000) -> Iterator[str]:
-    """The CSV text in chunks of `rows_per_chunk` rows: streamed, yet not one write per row."""
+def csv_header(columns) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(columns)
+    return buffer.getvalue()
+
+
+def csv_chunks(rows: Iterator, rows_per_chunk: int = 1000) -> Iterator[tuple[str, int]]:
+    """(CSV text, rows in it) of `rows_per_chunk` rows at a time: streamed, yet not one write per row."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    yield buffer.getvalue()  # the header at once: the download starts before the first rows are read
-    buffer.seek(0)
-    buffer.truncate()
     pending = 0
     for row in rows:
         writer.writerow([neutralise(v) for v in row])
         pending += 1
         if pending == rows_per_chunk:
-            yield buffer.getvalue()
+            yield buffer.getvalue(), pending
             buffer.seek(0)
             buffer.truncate()
             pending = 0
-    yield buffer.getvalue()
+    if pending:
+        yield buffer.getvalue(), pending
 
 
 @dataclass(frozen=True)
 class Export:
     table: str
     columns: tuple[str, ...]
-    rows: Iterator[tuple]
+    body: Iterator[tuple[str | bytes, int]]  # the CSV text after the header, in chunks: (text, rows in it)
 
     @property
     def filename(self) -> str:
         return f"{self.table}.csv"
+
+    def lines(self) -> Iterator[str | bytes]:
+        yield csv_header(self.columns)  # at once: the download starts before the first rows are read
+        for text, _rows in self.body:
+            yield text
 
 
 def _view_rows(make: Callable[..., list[dict]], columns: tuple[str, ...]):
@@ -77,7 +85,7 @@ def _view_rows(make: Callable[..., list[dict]], columns: tuple[str, ...]):
             if sort not in columns:
                 raise InvalidFilter("sort", f"{sort!r} is not a column of this table")
             rows = sorted(rows, key=lambda r: (r[sort] is None, r[sort]), reverse=descending)
-        return columns, iter([tuple(r.get(c) for c in columns) for r in rows])
+        return columns, csv_chunks(iter([tuple(r.get(c) for c in columns) for r in rows]))
     return build
 
 
@@ -112,7 +120,7 @@ def _lead_rows(deps, actor: Actor, filters: Filters, sort: str | None, descendin
             query = LeadExportQuery(scope, since.replace(tzinfo=timezone.utc), until.replace(tzinfo=timezone.utc),
                                     filters.business_type, sort, descending)
             yield from tx.analytics.lead_rows(query)
-    return LEAD_EXPORT_COLUMNS, rows()
+    return LEAD_EXPORT_COLUMNS, csv_chunks(rows())
 
 
 def _event_rows(deps, actor: Actor, filters: Filters, sort: str | None, descending: bool):
@@ -121,13 +129,13 @@ def _event_rows(deps, actor: Actor, filters: Filters, sort: str | None, descendi
         raise InvalidFilter("sort", f"{sort!r} is not a column events can be sorted by")
     params = query_params(deps, actor, filters)
 
-    def rows() -> Iterator[tuple]:
+    def chunks() -> Iterator[tuple[bytes, int]]:
         cur = deps.warehouse.cursor()
-        try:
-            yield from analytics_queries.stream(cur, "funnel_events", params, sort, descending)[1]
+        try:  # DuckDB writes the lines itself (data/sql/export_events.sql), exactly as csv_chunks would
+            yield from analytics_queries.stream_text(cur, "export_events", params, sort, descending)
         finally:
             cur.close()
-    return EVENT_COLUMNS, rows()
+    return EVENT_COLUMNS, chunks()
 
 
 def open_export(deps, actor: Actor, table: str, query: Mapping[str, str]) -> Export:
@@ -144,16 +152,16 @@ def open_export(deps, actor: Actor, table: str, query: Mapping[str, str]) -> Exp
     filters = parse_filters(query, filter_options(deps, actor))
     sort, descending = query.get("sort") or None, query.get("order") == "desc"
     build = {"leads": _lead_rows, "events": _event_rows}.get(table) or _view_rows(*AGGREGATES[table])
-    columns, rows = build(deps, actor, filters, sort, descending)
-    return Export(table, tuple(columns), _logged(rows, actor, table, filters))
+    columns, body = build(deps, actor, filters, sort, descending)
+    return Export(table, tuple(columns), _logged(body, actor, table, filters))
 
 
-def _logged(rows: Iterator[tuple], actor: Actor, table: str, filters: Filters) -> Iterator[tuple]:
+def _logged(body: Iterator[tuple[str | bytes, int]], actor: Actor, table: str, filters: Filters):
     count, finished = 0, False
     try:
-        for row in rows:
-            count += 1
-            yield row
+        for text, rows in body:
+            count += rows
+            yield text, rows
         finished = True
     finally:
         log.info("export user=%s role=%s table=%s filters=%s rows=%d%s", actor.username, actor.role.value, table,

@@ -10,12 +10,10 @@ import logging
 import time as timer
 import uuid
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
 from data.followup_models import FollowupStepRecord
-from data.models import Activity
 from domain.cloudevents import CloudEvent
 from domain.events import (FOLLOWUP_FAILED, FOLLOWUP_PROCESSED, FOLLOWUP_SCHEDULED, FOLLOWUP_SENT, FOLLOWUP_SKIPPED,
                            LEAD_STATUS_CHANGED, idempotency_key)
@@ -24,8 +22,8 @@ from domain.followups import (TEMPLATE_KIND, Action, Contact, Decision, SkipReas
 from domain.model import ActivityType, LeadStatus, Step
 from domain.stats import in_holdout
 from mailer.api import MailRequest, QueueOutcome
-from services.followup_automation import FollowupAutomation, RunSummary
-from services.outbox import SOURCE_PREFIX, check_data, publish, to_record
+from services.followup_automation import BatchFacts, FollowupAutomation, PendingMail, RunSummary, load_facts
+from services.outbox import SOURCE_PREFIX, check_data, publish, to_row
 from services.telemetry import failure_class
 
 log = logging.getLogger(__name__)
@@ -37,24 +35,6 @@ PREVIOUS = {Step.T7: Step.T3, Step.REMIND: Step.T7}
 HOLDOUT = "holdout"  # the skip reason of a lead in the ROI page's holdout group (domain.stats.in_holdout)
 
 
-@dataclass
-class BatchFacts:
-    """What the rules need about a batch of leads, read with one query each."""
-
-    contacts: dict
-    steps: dict
-    suppressions: dict
-    paused: set
-
-
-def load_facts(tx, leads: list) -> BatchFacts:
-    ids = [lead.id for lead in leads]
-    since = min(clock_start(lead) for lead in leads)
-    return BatchFacts(tx.followups.contacts_of(ids, since), tx.followups.steps_of(ids),
-                      tx.followups.suppressions_of([lead.email for lead in leads if lead.email]),
-                      tx.followups.paused_among(ids))
-
-
 class LeadRun:
     """Handles one lead inside the caller's transaction; returns (step, outcome)."""
 
@@ -62,18 +42,30 @@ class LeadRun:
         self.tx, self.auto, self.now, self.run_id = tx, automation, now, run_id
         self.holdout_share = holdout_share  # this share of leads gets no automated mail (the ROI's control group)
         self.events: list = []  # written with one insert per batch by flush_events()
+        self.activities: list[dict] = []  # likewise
+        self.claimed: list = []  # the steps this run inserted, settled by flush_events()
+        self.leads: list = []  # the leads handled, their progress saved by flush_events()
         self.errors: Counter = Counter()  # (step, failure class) of the failed steps
 
     def flush_events(self) -> None:
-        self.tx.followups.add_events(self.events)
-        self.events = []
+        """Write the batch's leads, step outcomes, activities and events, one statement each."""
+        self.tx.followups.save_progress(self.leads)
+        self.tx.followups.settle(self.claimed)
+        self.tx.leads.add_lead_activities(self.activities)
+        self.tx.events.add_many(self.events)
+        self.events, self.activities, self.claimed, self.leads = [], [], [], []
 
     def handle(self, leads: list, facts: BatchFacts, on_demand: bool = False) -> list[tuple[str, str]]:
         """Decide for every lead, claim the steps to act on with one insert, then act on each."""
+        self.leads.extend(leads)
         triaged = [self._triage(lead, facts, on_demand) for lead in leads]
         fresh = [t[3] for t in triaged if len(t) == 4 and t[3].id is None and t[3].status == "claimed"]
         won = self.tx.followups.claim_many(fresh)
-        return [t if len(t) == 2 else self._act(*t, won) for t in triaged]
+        acted = [t if len(t) == 2 else self._act(*t, won) for t in triaged]
+        mails = [a for a in acted if isinstance(a, PendingMail)]
+        outcomes = dict(zip(map(id, mails), self.auto.queue_batch(
+            self.tx, [(m.request, m.record.key) for m in mails], self.now))) if mails else {}
+        return [self._sent(a, outcomes[id(a)]) if isinstance(a, PendingMail) else a for a in acted]
 
     def _triage(self, lead, facts: BatchFacts, on_demand: bool) -> tuple:
         """(step, outcome) when nothing needs a claim; else (lead, decision, bt, record to claim)."""
@@ -109,7 +101,9 @@ class LeadRun:
     def _act(self, lead, decision, bt, record, won: set) -> tuple[str, str]:
         if record.status == "failed":
             record = self.tx.followups.reclaim_failed(record.key, self.now, self.run_id)
-        elif record.key not in won:
+        elif record.key in won:
+            self.claimed.append(record)
+        else:
             record = None
         if record is None:  # another run has (or had) this step: only catch the lead up
             self._advance(lead, decision.step, bt)
@@ -144,9 +138,8 @@ class LeadRun:
     def _remind(self, lead, record) -> tuple[str, str]:
         """Still silent after T+7: the lead waits for its owner, who gets a task to call."""
         record.status, record.sent_at = "sent", self.now
-        self.tx.leads.add_activity(Activity(lead_id=lead.id, type=ActivityType.TASK.value, user_id=None,
-                                            occurred_at=self.now, details={"step": Step.T7.value, "title": "Nach T+7 anrufen",
-                                                                           "assignee_id": lead.owner_id}))
+        self._activity(lead, ActivityType.TASK, {"step": Step.T7.value, "title": "Nach T+7 anrufen",
+                                                 "assignee_id": lead.owner_id})
         if lead.status != LeadStatus.REMINDER.value:
             data = {"lead_id": lead.id, "from": lead.status, "to": LeadStatus.REMINDER.value,
                     "reason": "no answer after T+7"}
@@ -155,25 +148,30 @@ class LeadRun:
         lead.next_followup_at, lead.updated_at = None, self.now
         return record.step, "sent"
 
-    def _send(self, lead, record, bt) -> tuple[str, str]:
+    def _send(self, lead, record, bt) -> "tuple[str, str] | PendingMail":
+        """Render the mail; the batch queues every rendered one at once, then _sent finishes each."""
         step = Step(record.step)
-        try:  # rendering only reads, and the email core queues in a savepoint: a failure writes nothing
+        try:  # rendering only reads: a failure writes nothing
             content = self.auto.render(self.tx, TEMPLATE_KIND[step], self.auto.locale,
                                        {**mail_variables(lead, step, self.now),
                                         "unsubscribe_url": self.auto.unsubscribe_url(lead.email)},
                                        f"{lead.id}:{step.value}")
-            outcome = self.auto.queue(self.tx, MailRequest(lead.email, content, lead.id, {"followup_step": step.value}),
-                                      record.key, self.now)
         except Exception as exc:  # noqa: BLE001 - one lead's broken mail must not stop the run
             return self._fail(lead, record, f"{type(exc).__name__}: {exc}", bt)
+        request = MailRequest(lead.email, content, lead.id, {"followup_step": step.value})
+        return PendingMail(lead, record, bt, request)
+
+    def _sent(self, pending: "PendingMail", outcome) -> tuple[str, str]:
+        lead, record, bt, content = pending.lead, pending.record, pending.bt, pending.request.content
+        step = Step(record.step)
+        if isinstance(outcome, Exception):
+            return self._fail(lead, record, f"{type(outcome).__name__}: {outcome}", bt)
         if outcome == QueueOutcome.SUPPRESSED:
             return self._skip(lead, record, "suppressed", bt)
         record.status, record.sent_at, record.email_key = "sent", self.now, record.key
-        self.tx.leads.add_activity(Activity(lead_id=lead.id, type=ActivityType.FOLLOW_UP.value, user_id=None,
-                                            occurred_at=self.now,
-                                            details={"step": step.value, "template": TEMPLATE_KIND[step],
-                                                     "template_version": content.template_version,
-                                                     "variant": content.variant, "key": record.key}))
+        self._activity(lead, ActivityType.FOLLOW_UP, {"step": step.value, "template": TEMPLATE_KIND[step],
+                                                      "template_version": content.template_version,
+                                                      "variant": content.variant, "key": record.key})
         self._advance(lead, step, bt, quiet=True)
         self._event(FOLLOWUP_SENT, lead, {"lead_id": lead.id, "step": step.value, "sent_at": self.now.isoformat(),
                                    "template": TEMPLATE_KIND[step], "template_version": content.template_version,
@@ -194,6 +192,10 @@ class LeadRun:
             self._plan(lead, Step(record.step), bt.next_opening(self.now), "retry after failure")
         return record.step, "failed"
 
+    def _activity(self, lead, type_: ActivityType, details: dict) -> None:
+        self.activities.append({"lead_id": lead.id, "customer_id": None, "type": type_.value, "user_id": None,
+                                "occurred_at": self.now, "details": details})
+
     def _event(self, type_: str, lead, data: dict, facts: tuple, reason: str | None = None) -> None:
         if reason:
             data["reason"] = reason
@@ -203,7 +205,7 @@ class LeadRun:
         """services.outbox.publish, buffered: validated now, inserted with the batch."""
         check_data(type_, data)
         key = idempotency_key(type_, *facts)
-        self.events.append(to_record(CloudEvent(id=key, source=SOURCE_PREFIX + PRODUCER, type=type_, time=self.now,
+        self.events.append(to_row(CloudEvent(id=key, source=SOURCE_PREFIX + PRODUCER, type=type_, time=self.now,
                                                 data=data, subject=f"lead/{lead.id}", idempotencykey=key), self.now))
 
 
@@ -213,7 +215,7 @@ def _chunks(ids: list[int], size: int):
 
 
 def run_due_followups(uow, automation: FollowupAutomation, clock: Callable[[], datetime], *,
-                      batch_size: int = 100, run_id: str | None = None) -> RunSummary:
+                      batch_size: int = 250, run_id: str | None = None) -> RunSummary:
     """Handle every lead whose next step is due now; one `followup.processed` event per run."""
     summary = RunSummary(run_id or uuid.uuid4().hex[:16], clock())
     began = timer.perf_counter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from domain.cloudevents import storable_time
 from domain.events import FOLLOWUP_SCHEDULED
 from domain.followups import (FollowupPolicy, HolidayCalendar, business_time, next_step, step_due_at)
 from domain.model import CLOSED_STATUSES, ActivityType, Step
@@ -56,7 +57,8 @@ def planned_at(lead, now: datetime, policy: FollowupPolicy, calendar: HolidayCal
         due = bt.add_days(step_due_at(lead, Step.T7, bt), policy.reminder_after_days)
     else:
         due = step_due_at(lead, step, bt)
-    return max(due, bt.next_slot(now))
+    due = max(due, bt.next_slot(now))
+    return due if storable_time(due) else None  # a clock started at the end of time plans nothing it could log
 
 
 def plan_next_followup(lead, policy: FollowupPolicy, calendar: HolidayCalendar, now: datetime, tx=None,

@@ -34,7 +34,7 @@ def _check(consumer: str, seq: int, reason: str | None) -> str:
     """The reason as one bounded line: it goes into a log line, where a newline could forge another."""
     if not isinstance(consumer, str) or not CONSUMER_NAME.match(consumer):
         raise InvalidInput("A consumer name is 1-60 letters, digits or dashes.")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq < 2**63:  # past it, no column holds it
         raise InvalidInput("An event is named by its positive sequence number.")
     if reason is not None and not isinstance(reason, str):
         raise InvalidInput("The reason is text.")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from domain.events import EMAIL_SENT, FOLLOWUP_FAILED
 from mailer.api import MailOutcomes
-from services.outbox import lead_subject, publish
+from services.outbox import lead_subject, publish, publish_many
 
 # The types logged here, by producer (read by pipelines.catalog): a dead follow-up mail fails its step.
 PRODUCES = {"mailer": (EMAIL_SENT,), "followups": (FOLLOWUP_FAILED,)}
@@ -14,13 +14,12 @@ PRODUCES = {"mailer": (EMAIL_SENT,), "followups": (FOLLOWUP_FAILED,)}
 
 class PublishedMailOutcomes(MailOutcomes):
     def sent(self, tx, message, now: datetime) -> None:
-        data = {"message_id": message.idempotency_key, "provider": message.provider or "unknown",
-                "sent_at": (message.sent_at or now).isoformat()}
-        if message.lead_id is not None:
-            data["lead_id"] = message.lead_id
-        data.update(_template_facts(message))
-        publish(tx, EMAIL_SENT, producer="mailer", subject=lead_subject(message.lead_id), data=data,
-                facts=(message.idempotency_key,), time=now)
+        self.sent_many(tx, [message], now)
+
+    def sent_many(self, tx, messages: list, now: datetime) -> None:
+        """One `email.sent` per message, in one statement; a repeat of a logged one is skipped."""
+        if messages:
+            publish_many(tx, EMAIL_SENT, producer="mailer", items=[_sent_item(m, now) for m in messages])
 
     def dead(self, tx, message, now: datetime) -> None:
         step = (message.context or {}).get("followup_step")
@@ -30,6 +29,15 @@ class PublishedMailOutcomes(MailOutcomes):
                 data={"lead_id": message.lead_id, "step": step, "attempt": message.attempts,
                       "reason": f"mail undeliverable: {(message.last_error or 'unknown')[:400]}"},
                 facts=(message.idempotency_key, "dead"), time=now)
+
+
+def _sent_item(message, now: datetime) -> tuple:
+    data = {"message_id": message.idempotency_key, "provider": message.provider or "unknown",
+            "sent_at": (message.sent_at or now).isoformat()}
+    if message.lead_id is not None:
+        data["lead_id"] = message.lead_id
+    data.update(_template_facts(message))
+    return lead_subject(message.lead_id), data, (message.idempotency_key,), now
 
 
 def _template_facts(message) -> dict:

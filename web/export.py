@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from domain.roles import Actor, Forbidden, Role
 from services.analytics_filters import InvalidFilter
-from services.exports import TABLES, UnknownTable, csv_lines, open_export
+from services.exports import TABLES, UnknownTable, open_export
 from components.request_context import deps
 from web.identity import api_token_ok
 from web.problem import problem
@@ -36,7 +36,7 @@ def export_csv(table: str):
         return problem(404, "Not Found", f"no export named {table!r}", tables=list(TABLES))
     except InvalidFilter as exc:
         return problem(400, "Invalid filter", exc.reason, parameter=exc.name)
-    response = Response(stream_with_context(csv_lines(export.columns, export.rows)), mimetype="text/csv")
+    response = Response(stream_with_context(export.lines()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response

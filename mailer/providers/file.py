@@ -6,6 +6,7 @@ from pathlib import Path
 
 from mailer.message import OutgoingMail
 from mailer.providers.base import MailProvider
+from mailer.providers.eml import eml_bytes
 
 
 class FileProvider(MailProvider):
@@ -18,10 +19,13 @@ class FileProvider(MailProvider):
         return self.directory / f"{mail.message_id.strip('<>').split('@')[0]}.eml"
 
     def send(self, mail: OutgoingMail) -> str:
-        self.directory.mkdir(parents=True, exist_ok=True)
         path = self.path_for(mail)
         partial = path.with_suffix(".eml.part")
-        partial.write_bytes(mail.to_mime().as_bytes())
+        try:
+            partial.write_bytes(eml_bytes(mail))
+        except FileNotFoundError:  # the first mail, or the folder was removed meanwhile
+            self.directory.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(eml_bytes(mail))
         os.replace(partial, path)  # atomic: the .eml exists exactly when the mail was written whole
         return path.name
 

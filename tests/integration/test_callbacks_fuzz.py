@@ -22,7 +22,7 @@ from tests.conftest import make_settings, shutdown
 
 # No shrinking: a failing example is reported as found (the app's state moved on, so a shrunk replay
 # would not fail the same way), and shrinking hundreds of requests costs minutes.
-FUZZ = settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+FUZZ = settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck),
                 phases=[Phase.explicit, Phase.generate])
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 WRITTEN = (User, Team, Lead, Activity, Customer, EventRecord, EmailTemplate, EmailMessage, ConversionRule, FollowupPause,

@@ -102,3 +102,11 @@ def test_business_hours_are_the_leads_local_hours():
 def test_an_unknown_time_zone_falls_back_to_berlin():
     lead = Lead(registered_at=local(BERLIN, 2026, 11, 2, 10, 0), timezone="Mars/Olympus")
     assert due(lead) == local(BERLIN, 2026, 11, 5, 10, 0)
+
+
+
+def test_a_lead_registered_at_the_end_of_the_storable_range_gets_no_step_it_could_not_log():
+    from services.followups import planned_at
+
+    late = Lead(registered_at=datetime(2200, 1, 1, tzinfo=UTC))
+    assert planned_at(late, late.registered_at, POLICY, NoHolidays()) is None

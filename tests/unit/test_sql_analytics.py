@@ -139,15 +139,16 @@ def test_roi_holdout_split_equals_the_domain_rule(cursor):
     assert got == {True: (2, 1), False: (2, 1)}  # lead 4 and lead 1 converted
 
 
-def test_funnel_events_streams_filtered_rows_in_the_asked_order(cursor):
-    columns, rows = q.stream(cursor, "funnel_events", params(team_id=2), "time", descending=True, batch=2)
-    got = [dict(zip(columns, r)) for r in rows]
-    assert [(r["lead_id"], r["type"]) for r in got] == [(4, "customer.converted"), (4, "followup.sent"),
-                                                       (4, "lead.sample_delivered"), (4, "lead.registered")]
+def test_export_events_streams_filtered_csv_lines_in_the_asked_order(cursor):
+    text = b"".join(chunk for chunk, _lines in q.stream_text(cursor, "export_events", params(team_id=2), "time",
+                                                             descending=True, vectors=1))
+    got = [line.split(",") for line in text.decode().split("\r\n") if line]
+    assert [(r[3], r[2]) for r in got] == [("4", "customer.converted"), ("4", "followup.sent"),
+                                           ("4", "lead.sample_delivered"), ("4", "lead.registered")]
 
 
 def test_stream_refuses_anything_but_a_plain_column_name(cursor):
     with pytest.raises(ValueError):
-        q.stream(cursor, "funnel_events", params(), "time; DROP TABLE events", descending=False)
+        list(q.stream_text(cursor, "export_events", params(), "time; DROP TABLE events", descending=False))
     with pytest.raises(ValueError):
         q.load("../schema")
