@@ -1,11 +1,11 @@
 """The import direction of DESIGN section 1, checked on every test run."""
-import ast
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.unit.source_tree import ROOT, imported_roots
+
 PACKAGES = ("domain", "data", "services", "pipelines", "mailer", "web", "components", "pages")
 
 
@@ -15,24 +15,14 @@ def test_import_linter_contracts_are_kept():
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-def _imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
-    return found
-
-
 def test_nothing_imports_app_pages_or_tests():
     offenders = []
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
             banned = {"app", "tests"} | ({"pages"} if package != "pages" else set())
-            offenders += [f"{path.relative_to(ROOT)} imports {m}" for m in _imports(path) & banned]
+            offenders += [f"{path.relative_to(ROOT)} imports {m}" for m in imported_roots(path) & banned]
     assert not offenders
 
 
 def test_domain_does_not_read_settings():
-    assert all("config" not in _imports(p) for p in (ROOT / "domain").rglob("*.py"))
+    assert all("config" not in imported_roots(p) for p in (ROOT / "domain").rglob("*.py"))

@@ -1,14 +1,12 @@
 """The data layer's boundaries: queries live in data/ behind the unit of work, named SQL is read by one
 loader, the analytics cohort is written once, the caller's scope is decided by one helper, and every
 PostgreSQL advisory lock key is declared once."""
-import ast
 import re
-from pathlib import Path
 
 from data import named_sql
 from data.locks import AdvisoryLock
+from tests.unit.source_tree import ROOT, imported_roots, modules, relative
 
-ROOT = Path(__file__).resolve().parents[2]
 USE_CASE_PACKAGES = ("services", "pipelines")
 PACKAGES = ("domain", "data", "mailer", "services", "pipelines", "web", "components", "pages", "runtime")
 
@@ -25,47 +23,27 @@ SCOPE_FOR_ALLOWED = {
 COHORT_QUERIES = ("funnel_stages", "funnel_cohorts", "roi_holdout")
 
 
-def _modules(*packages: str):
-    for package in packages:
-        if (ROOT / package).is_dir():
-            yield from sorted((ROOT / package).rglob("*.py"))
-
-
-def _name(path: Path) -> str:
-    return path.relative_to(ROOT).as_posix()
-
-
-def _imported_roots(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
-    return found
-
-
 def test_use_cases_import_no_sqlalchemy():
-    offenders = [_name(p) for p in _modules(*USE_CASE_PACKAGES)
-                 if "sqlalchemy" in _imported_roots(p) and _name(p) not in SQLALCHEMY_ALLOWED]
+    offenders = [relative(p) for p in modules(*USE_CASE_PACKAGES)
+                 if "sqlalchemy" in imported_roots(p) and relative(p) not in SQLALCHEMY_ALLOWED]
     assert not offenders, f"move these queries behind a repository in data/: {offenders}"
 
 
 def test_use_cases_never_reach_for_the_session():
     pattern = re.compile(r"\b(?:tx|uow)\.session\b")
-    offenders = [f"{_name(p)}:{n}" for p in _modules(*USE_CASE_PACKAGES)
+    offenders = [f"{relative(p)}:{n}" for p in modules(*USE_CASE_PACKAGES)
                  for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
     assert not offenders, f"use a repository of the unit of work instead: {offenders}"
 
 
 def test_the_caller_scope_is_decided_in_one_place():
-    offenders = [_name(p) for p in _modules("services", "pipelines", "web", "pages", "components")
-                 if re.search(r"\bscope_for\(", p.read_text(encoding="utf-8")) and _name(p) not in SCOPE_FOR_ALLOWED]
+    offenders = [relative(p) for p in modules("services", "pipelines", "web", "pages", "components")
+                 if re.search(r"\bscope_for\(", p.read_text(encoding="utf-8")) and relative(p) not in SCOPE_FOR_ALLOWED]
     assert not offenders, f"use services.scopes.caller_scope: {offenders}"
 
 
 def test_named_sql_has_one_reader():
-    readers = [_name(p) for p in _modules(*PACKAGES)
+    readers = [relative(p) for p in modules(*PACKAGES)
                if re.search(r"""["']sql["']|\.sql["']""", p.read_text(encoding="utf-8"))]
     assert readers == ["data/named_sql.py"]
 
@@ -88,6 +66,6 @@ def test_advisory_lock_keys_are_unique_and_declared_once():
     keys = [lock.value for lock in AdvisoryLock]
     assert len(keys) == len(set(keys))
     literal = re.compile(r"pg_(?:try_)?advisory_(?:xact_)?(?:un)?lock\(\s*\d|\b727\d{3}\b")
-    offenders = [_name(p) for p in _modules(*PACKAGES) if _name(p) != "data/locks.py"
+    offenders = [relative(p) for p in modules(*PACKAGES) if relative(p) != "data/locks.py"
                  and literal.search(p.read_text(encoding="utf-8"))]
     assert not offenders, f"take the key from data.locks.AdvisoryLock: {offenders}"
