@@ -27,6 +27,7 @@ import dash  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask_wtf.csrf import CSRFProtect
 from waitress import serve
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from data.commit_flags import EVENTS_WRITTEN, SINK_DELIVERIES_QUEUED
 from data.db import make_engine, make_session_factory
@@ -191,6 +192,9 @@ def shutdown(server: Flask) -> None:
 
 def _flask(settings: Settings) -> Flask:
     server = Flask(__name__, template_folder=str(ROOT / "web" / "templates"))
+    if settings.web_trusted_proxies:  # behind deploy/'s proxy: the client's address, not the proxy's
+        n = settings.web_trusted_proxies
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n)
     server.config.update(
         SECRET_KEY=settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,

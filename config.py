@@ -92,6 +92,8 @@ class Settings:
         "open connections served at once", check=leaves_room_beside_streams)
     web_channel_timeout_s: int = setting("WEB_CHANNEL_TIMEOUT_S", whole(1, 3600), "30",
                                          "seconds before a connection with no request running is closed")
+    web_trusted_proxies: int = setting("WEB_TRUSTED_PROXIES", whole(0, 5), "0",
+                                       "proxies in front whose X-Forwarded-For/-Proto are believed (deploy/: 1)")
     demo_seed: int = setting("COCKPIT_DEMO_SEED", whole(0, 2**31), "42", "seed of the demo data")
     demo_leads: int = setting("COCKPIT_DEMO_LEADS", whole(0, 1_000_000), "2000", "leads in the demo data")
     demo_simulator: bool = setting("DEMO_SIMULATOR", parse_bool, lambda above: "1" if above["demo"] else "0",
