@@ -42,6 +42,7 @@ from pipelines.consumers.conversion import ConversionConsumer
 from pipelines.catalog.producers import add_producer_modules
 from pipelines.pg_notify import listen_for_events
 from pipelines.relay import Relay
+from pipelines.replica_snapshots import ReplicaSnapshots
 from pipelines.scheduler import start_scheduler, stop_scheduler
 from pipelines.sinks.dispatcher import SinkDispatcher
 from pipelines.sinks.nats import NatsSink
@@ -133,7 +134,8 @@ def create_app(settings: Settings) -> Flask:
     server.extensions["relay"] = relay.start() if settings.relay_enabled else relay
     # This process's DuckDB replica, tailing the event log; applied batches wake the cockpit streams.
     projection = AnalyticsProjection(uow, deps.warehouse, Broadcaster(), clock=deps.clock,
-                                     poll_seconds=settings.analytics_poll_s).wake_on(uow, EVENTS_WRITTEN)
+                                     poll_seconds=settings.analytics_poll_s,
+                                     snapshots=ReplicaSnapshots.from_settings(settings, engine)).wake_on(uow, EVENTS_WRITTEN)
     server.extensions["analytics_projection"] = projection.start() if settings.relay_enabled else projection
     install_streams(server, projection.broadcaster)
     if engine.dialect.name == "postgresql":  # other processes' commits wake this relay too (DESIGN section 2)
@@ -158,7 +160,8 @@ def _dependencies(settings: Settings, engine, uow: SqlAlchemyUnitOfWork, telemet
     """What the entrypoints share, built once: the one follow-up automation (rules, holidays, the email
     core, this app's telemetry) serves the scheduler, the consumers and the pages alike."""
     followups = automation_from_settings(settings, telemetry=telemetry)
-    warehouse = open_replica(settings.analytics_path, per_process=engine.dialect.name == "postgresql")
+    warehouse = open_replica(settings.analytics_path, per_process=engine.dialect.name == "postgresql",
+                             snapshot_folder=settings.analytics_snapshot_dir)
     return Dependencies(settings=settings, engine=engine, uow=uow, warehouse=warehouse,
                         followups=followups, conversion=setup_for(followups, settings),
                         tracking=Tracking(settings.tracking_enabled, settings.secret_key), telemetry=telemetry)

@@ -37,6 +37,10 @@ def _in_var(name: str) -> Derive:
     return lambda above: str(above["var_dir"] / name)
 
 
+def _next_to_analytics(name: str) -> Derive:
+    return lambda above: str(above["analytics_path"].parent / name)
+
+
 def _in_demo_mode(token: str) -> Derive:
     return lambda above: token if above["demo"] else ""
 
@@ -83,6 +87,11 @@ class Settings:
     sse_debounce_ms: int = setting("SSE_DEBOUNCE_MS", whole(0, 5_000), "100", "at most one push per this many ms")
     analytics_poll_s: float = setting("ANALYTICS_POLL_MS", millis_as_seconds(50, 60_000), "1000",
                                       "fallback poll of the analytics projection, in ms")
+    # Snapshots of the analytics replica (pipelines/replica_snapshots.py): a new replica loads the newest one.
+    analytics_snapshot_dir: Path = setting("ANALYTICS_SNAPSHOT_DIR", path, _next_to_analytics("analytics-snapshots"),
+                                           "snapshots shared by the replicas of one deployment", blank_is_default=True)
+    analytics_snapshot_interval_s: int = setting("ANALYTICS_SNAPSHOT_INTERVAL_S", whole(0, 86_400), "600",
+                                                 "seconds between snapshots; 0: this process writes none")
     # Waitress (web/serving.py): each open stream holds a thread; the connection limit is high so that idle
     # sockets cannot fill it, the channel timeout short so that past it idle sockets close within a minute.
     web_threads: int = setting("WEB_THREADS", whole(2, 1024), "124", "worker threads: SSE_MAX_STREAMS plus 24")

@@ -20,6 +20,7 @@ from bench.followup_run import followup_rows
 from bench.live_cockpit import live_cockpit_rows
 from bench.machine import machine_info
 from bench.pipeline import pipeline_rows
+from bench.replica_start import replica_start_rows
 from bench.report import write_report
 from bench.scenarios import build_scenarios, leads_throughput, measure
 from bench.server import SALES, Served, bench_settings, busiest_lead, count_rows, start_app, stop_app
@@ -71,6 +72,9 @@ def bench(folder: Path, leads: int, n: int, events: int, pipeline: int) -> tuple
             analytics_timed, analytics_values = analytics_rows(served.url, n, logged, say)
         say("  live cockpit: callbacks, stream latency, 200 open streams ...")
         live_timed, live_values = live_cockpit_rows(server, n, logged)
+        say("  a new analytics replica: snapshot, load and tail, against a replay ...")
+        replica_values = replica_start_rows(server.extensions["analytics_projection"], server.extensions["cockpit"].engine,
+                                            folder / "replica-start", say)
     finally:
         stop_app(server)
     values = [value_row("demo data seeding", seed_s, "s"), value_row("app start-up incl. seeding", startup_s, "s"),
@@ -82,7 +86,8 @@ def bench(folder: Path, leads: int, n: int, events: int, pipeline: int) -> tuple
     (folder / "followup-run").mkdir()  # the follow-up job on its own database, after the server stopped
     values += [value_row(r["name"], r["value"], r["unit"]) for r in followup_rows(folder / "followup-run", leads, say)]
     pipe_timed, pipe_values = pipeline_rows(folder / "pipeline", leads, pipeline, say)  # its own apps and databases
-    return timed + analytics_timed + live_timed + pipe_timed, values + topup + analytics_values + live_values + pipe_values, data
+    values += topup + analytics_values + live_values + replica_values + pipe_values
+    return timed + analytics_timed + live_timed + pipe_timed, values, data
 
 
 def _top_up(server, events: int) -> tuple[int, list[dict]]:

@@ -70,17 +70,18 @@ def naive_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def open_replica(path: Path | str, per_process: bool) -> DuckDbWarehouse:
+def open_replica(path: Path | str, per_process: bool, snapshot_folder: Path | None = None) -> DuckDbWarehouse:
     """The replica this process owns. DuckDB lets one process write a file, so on PostgreSQL (several
     web processes) each takes a numbered slot next to `path`: the first whose lock it gets, so a
-    restarted process reuses a replica and only tails what it missed. A missing file starts empty
-    and the projection rebuilds it from the log."""
+    restarted process reuses a replica and only tails what it missed. A missing file starts empty;
+    the projection seeds it from the newest snapshot in `snapshot_folder` (the one folder its queries
+    may read and write, data/duckdb_snapshot.py) or rebuilds it from the log."""
     path = Path(path)
     if not per_process or str(path) == ":memory:":
-        return DuckDbWarehouse(path)
+        return DuckDbWarehouse(path, snapshot_folder)
     for slot in range(64):
         try:
-            return DuckDbWarehouse(path.with_name(f"{path.stem}.{slot}{path.suffix}"))
-        except duckdb.IOException:  # another process holds this slot
-            continue
-    return DuckDbWarehouse(path.with_name(f"{path.stem}.pid{os.getpid()}{path.suffix}"))
+            return DuckDbWarehouse(path.with_name(f"{path.stem}.{slot}{path.suffix}"), snapshot_folder)
+        except (duckdb.IOException, duckdb.InvalidInputException):  # another process holds this slot, or
+            continue  # this one does (a second app in one process: its settings are locked already)
+    return DuckDbWarehouse(path.with_name(f"{path.stem}.pid{os.getpid()}{path.suffix}"), snapshot_folder)

@@ -17,6 +17,7 @@ class AdvisoryLock(IntEnum):
     DEMO_SEEDING = 727002  # transaction lock: one process seeds an empty database (demo/seed.py)
     SCHEDULER_LEADER = 727003  # session lock held while a process leads the scheduled jobs (data/leadership.py)
     TEMPLATE_SEEDING = 727004  # transaction lock: one process creates the shipped templates (data/templates.py)
+    ANALYTICS_SNAPSHOT = 727005  # transaction lock: one process writes the next analytics snapshot (data/snapshot_turns.py)
     # First key of the two-key locks on sign-in attempts; the second key is a hash of the throttle key,
     # or SIGNIN_DELETES for deletes of many rows (data/signin_attempts.py).
     SIGNIN_ATTEMPTS = 727012
@@ -34,3 +35,11 @@ def hold_until_transaction_ends(session: Session, lock: AdvisoryLock, second_key
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(lock)})
     else:
         session.execute(text("SELECT pg_advisory_xact_lock(:key, :id)"), {"key": int(lock), "id": second_key})
+
+
+def try_hold_until_transaction_ends(session: Session, lock: AdvisoryLock) -> bool:
+    """Take `lock` until the session's transaction ends if no other transaction holds it; False when one
+    does (never waits). SQLite: always True (one process)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": int(lock)}).scalar())

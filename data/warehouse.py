@@ -8,11 +8,15 @@ import duckdb
 
 
 class DuckDbWarehouse:
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, file_folder: Path | None = None):
+        """`file_folder`: the one folder whose files queries may read and write (the replica's
+        snapshots, data/duckdb_snapshot.py); None: no files at all."""
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = duckdb.connect(self.path)
+        if file_folder is not None:  # set before access is closed: DuckDB refuses it afterwards
+            self._conn.execute("SET allowed_directories=$1", [[f"{Path(file_folder).resolve()}/"]])
         # Queries never read files or URLs: read_csv('/etc/passwd') and friends are refused.
         self._conn.execute("SET enable_external_access=false")
         self._conn.execute("SET lock_configuration=true")

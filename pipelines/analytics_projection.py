@@ -13,8 +13,9 @@ Events beyond a young hole are applied at once (the screen stays live) and re-re
 settled; the fact table's seq key makes re-reading harmless. We do not wait for the relay's
 delivered_at instead because that would add the relay's lag and tie analytics to its health.
 
-`python -m pipelines.analytics_projection --rebuild` drops the replica and rebuilds it from the log;
-a missing replica file starts empty, so it is rebuilt the same way on start.
+A replica that starts empty (no file yet) is seeded from the newest snapshot of the deployment's
+replicas and tails from there (pipelines/replica_snapshots.py), or, with none usable, is rebuilt from
+the log. `python -m pipelines.analytics_projection --rebuild` drops the replica and replays the log.
 """
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from data.duckdb_replica import apply_batch, ensure_schema, naive_utc, open_repl
 from data.uow import SqlAlchemyUnitOfWork
 from domain.events import LEAD_CREATED, PREFIX
 from pipelines.broadcast import Broadcaster, Touched
+from pipelines.replica_snapshots import ReplicaSnapshots, SnapshotWriter, seed_replica
 from runtime.worker import Worker
 from services.clock import Clock, utc_now
 
@@ -127,18 +129,41 @@ def _aware(value: datetime) -> datetime:
 class AnalyticsProjection(Worker):
     def __init__(self, uow, warehouse, broadcaster: Broadcaster | None = None, clock: Clock = utc_now,
                  batch_size: int = 5000, gap_grace: timedelta = timedelta(seconds=5), poll_seconds: float = 1.0,
-                 linger_seconds: float = 0.02):
+                 linger_seconds: float = 0.02, snapshots: ReplicaSnapshots | None = None):
         super().__init__("analytics-projection", poll_seconds=poll_seconds, linger_seconds=linger_seconds,
                          join_seconds=5.0)
         self.uow, self.warehouse, self.clock = uow, warehouse, clock
         self.broadcaster = broadcaster or Broadcaster()
         self.batch_size, self.gap_grace = batch_size, gap_grace
         self._apply_lock = threading.Lock()
+        self.snapshots = snapshots
+        self.snapshot_writer = SnapshotWriter(uow, warehouse, snapshots, clock) if snapshots else None
         cur = warehouse.cursor()
         try:
             ensure_schema(cur)
         finally:
             cur.close()
+
+    def start(self):
+        """Seed an empty replica from a snapshot (before serving: this process shows no numbers it would
+        still have to replay), then tail the log and offer snapshots."""
+        self.seed_from_snapshot()
+        if self.snapshot_writer is not None and self.snapshots.interval_s:
+            self.snapshot_writer.start()
+        return super().start()
+
+    def stop(self, timeout: float | None = None) -> None:
+        if self.snapshot_writer is not None:
+            self.snapshot_writer.stop(timeout)
+        super().stop(timeout)
+
+    def seed_from_snapshot(self) -> int | None:
+        """An empty replica loads the newest usable snapshot; returns its position, None if none was loaded."""
+        if self.snapshots is None:
+            return None
+        with self._apply_lock:
+            snapshot = seed_replica(self.uow, self.warehouse, self.snapshots.folder, self.clock)
+        return snapshot.position if snapshot else None
 
     def pass_once(self) -> bool:
         self.catch_up()
@@ -199,13 +224,19 @@ class AnalyticsProjection(Worker):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Tail the event log into the DuckDB analytics replica.")
     parser.add_argument("--rebuild", action="store_true", help="drop the replica and rebuild it from the log")
+    parser.add_argument("--snapshot", action="store_true", help="then write a snapshot of it (ANALYTICS_SNAPSHOT_DIR)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     engine = make_engine(settings.database_url)
-    warehouse = open_replica(settings.analytics_path, engine.dialect.name == "postgresql")
-    projection = AnalyticsProjection(SqlAlchemyUnitOfWork(make_session_factory(engine)), warehouse)
+    warehouse = open_replica(settings.analytics_path, engine.dialect.name == "postgresql", settings.analytics_snapshot_dir)
+    projection = AnalyticsProjection(SqlAlchemyUnitOfWork(make_session_factory(engine)), warehouse,
+                                     snapshots=ReplicaSnapshots.from_settings(settings, engine))
+    if not args.rebuild:
+        projection.seed_from_snapshot()
     read = projection.rebuild() if args.rebuild else projection.catch_up()
+    if args.snapshot:
+        projection.snapshot_writer.write_now()
     print(f"{warehouse.path}: {read} events read", flush=True)
     warehouse.close()
     engine.dispose()
