@@ -28,7 +28,7 @@ from web.serving import close_waitress
 STREAMS = 200
 ROUNDS = 4  # alternating blocks without and with the open streams
 ROOT = Path(__file__).resolve().parent.parent
-BODY_OUTPUTS = [("cockpit-body", "children")]
+BODY_OUTPUTS = [("cockpit-body", "children"), ("cockpit-title", "children")]
 BODY_INPUTS = [("cockpit-team", "value"), ("cockpit-period", "value"), ("cockpit-live-snapshot", "data"),
                ("cockpit-refresh", "n_intervals")]
 

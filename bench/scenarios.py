@@ -13,9 +13,9 @@ from bench.client import (CALLBACK_PATH, TIMEOUT_S, BenchError, callback_body, c
 from bench.server import ADMIN, MANAGER, SALES
 
 PAGE_OUTPUTS = [("_pages_content", "children"), ("_pages_store", "data")]
-LEADS_OUTPUTS = [("leads-table", "data"), ("leads-table", "page_count"), ("leads-total", "children")]
-LEADS_INPUTS = [("leads-search", "value"), ("leads-status", "value"), ("leads-type", "value"), ("leads-owner", "value"),
-                ("leads-table", "page_current"), ("leads-table", "page_size"), ("leads-table", "sort_by")]
+LEADS_OUTPUTS = [("leads-table", "getRowsResponse"), ("leads-total", "children"), ("leads-download", "href")]
+LEADS_STATE = [("leads-search", "value"), ("leads-status", "value"), ("leads-type", "value"), ("leads-owner", "value"),
+               ("leads-query", "data")]
 REFUSED = ('"refusal"', "Lead not found")  # what a page shows instead of its content when scope or role says no
 SEARCH_TERM = "berg"  # in many company names, surnames and cities (Berger, Heidelberg, Regensburg ...)
 
@@ -33,15 +33,18 @@ def page_body(pathname: str) -> dict:
 
 def leads_body(search: str = "", sort_by: str = "registered_at", direction: str = "desc", page: int = 0,
                page_size: int = 25) -> dict:
-    """The Leads page's table callback; `page` is Dash's zero-based page_current."""
-    values = [search, None, None, None, page, page_size, [{"column_id": sort_by, "direction": direction}]]
-    return callback_body(LEADS_OUTPUTS, [(i, p, v) for (i, p), v in zip(LEADS_INPUTS, values)])
+    """The Leads grid's rows callback (AG Grid's getRowsRequest); `page` is zero-based."""
+    request = {"startRow": page * page_size, "endRow": (page + 1) * page_size,
+               "sortModel": [{"colId": sort_by, "sort": direction}], "filterModel": {}}
+    body = callback_body(LEADS_OUTPUTS, [("leads-table", "getRowsRequest", request)])
+    body["state"] = [{"id": i, "property": p, "value": v} for (i, p), v in zip(LEADS_STATE, [search, None, None, None, {}])]
+    return body
 
 
 def _verify_leads(what: str) -> Callable[[requests.Response], None]:
     def verify(response: requests.Response) -> None:
         check_callback(response, what, ['"not available"'])
-        if not response.json()["response"]["leads-table"]["data"]:
+        if not response.json()["response"]["leads-table"]["getRowsResponse"]["rowData"]:
             raise BenchError(f"{what}: an empty page of leads (too few leads for this measurement?)")
     return verify
 

@@ -1,12 +1,14 @@
 """Figures and tables of the analytics pages: one palette, percentages as percentages, a download
-button on every table (for callers who may export)."""
+button on every table (for callers who may export), and numbers that open the leads behind them
+(rows carry "<column>__href" where the caller may drill down)."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import dash_table, dcc, html
+from dash import dcc
 
 from components.analytics_filters import download_link
+from components.grids import client_grid, column, csv_button, header_with
 
 BLUE, TEAL, ORANGE, GREY = "#0d6efd", "#20c997", "#fd7e14", "#6c757d"
 STEP_COLOURS = {"T3": BLUE, "T7": TEAL}
@@ -27,15 +29,29 @@ def pct_interval(rate, low, high) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}% ({low * 100:.1f}–{high * 100:.1f})"
 
 
+# A rate held as a fraction, shown as a percentage; the grid sorts by the number. No value: a dash.
+PERCENT = {"function": "params.value == null ? '—' : (params.value * 100).toFixed(1) + '%'"}
+NUMBER = {"function": "params.value == null ? '—' : params.value"}
+
+
 def table(table_id: str, rows: list[dict], columns: list[tuple[str, str]], export: str | None, search: str,
-          title: str) -> dbc.Card:
-    """A card with a title, a download button (None: the caller may not export) and a sortable table."""
-    header = html.Div([html.H2(title, className="h6 mb-0"), download_link(export, search) if export else None],
-                      className="d-flex justify-content-between align-items-center mb-2")
-    grid = dash_table.DataTable(id=table_id, data=rows, columns=[{"name": n, "id": c} for c, n in columns],
-                                sort_action="native", page_size=15, style_table={"overflowX": "auto"},
-                                style_cell={"textAlign": "right", "padding": "6px"},
-                                style_cell_conditional=[{"if": {"column_id": columns[0][0]}, "textAlign": "left"}])
+          title: str, *, links: tuple[str, ...] = (), percent: tuple[str, ...] = (), wrap: tuple[str, ...] = (),
+          widths: dict[str, int] | None = None, client_csv: str | None = None) -> dbc.Card:
+    """A card with a title, a download button (None: the caller may not export) and a sortable grid.
+    `links`: columns whose numbers open the leads behind them; `percent`: fractions shown as percentages;
+    `wrap`: text columns that take several lines; `widths`: minimum widths other than the default;
+    `client_csv`: a table no export route serves, downloaded as the browser holds it."""
+    widths = widths or {}
+    defs = []
+    for i, (field, name) in enumerate(columns):
+        first = i == 0 or field in wrap
+        defs.append(column(field, name, widths.get(field, 130 if first else 90), 1.6 if first else 1,
+                           kind="text" if first else "number", link=field in links, wrap=field in wrap,
+                           wrapHeaderText=True, autoHeaderHeight=True,
+                           valueFormatter=PERCENT if field in percent else NUMBER))
+    header = header_with(title, download_link(export, search) if export else None,
+                         csv_button(table_id, client_csv) if client_csv else None)
+    grid = client_grid(table_id, rows, defs, csv=client_csv, page_size=15, row_id=None)
     return dbc.Card(dbc.CardBody([header, grid]), className="shadow-sm mb-4")
 
 

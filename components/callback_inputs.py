@@ -45,3 +45,14 @@ def choice(name: str, value, allowed: Iterable, default=None):
     if isinstance(value, (list, dict)) or value not in set(allowed):
         raise CallbackInputError(f"{name} is not one of the offered values")
     return value
+
+
+def grid_selection(value, id_field: str, tag_field: str, most: int = 1000) -> list[tuple[int, str | None]]:
+    """AG Grid's selectedRows: (whole-number id, short text tag or None) of each selected row."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > most or not all(isinstance(row, dict) for row in value):
+        raise CallbackInputError(f"the selection must be a list of at most {most} rows")
+    if not all(id_field in row for row in value):
+        raise CallbackInputError(f"every selected row must have its {id_field}")
+    return [(whole(id_field, row[id_field], 0, 1), text(tag_field, row.get(tag_field), 16) or None) for row in value]

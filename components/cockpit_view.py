@@ -1,7 +1,6 @@
 """The cockpit's status mix: leads by status as a bar chart, or an honest empty state."""
 from __future__ import annotations
 
-import plotly.graph_objects as go
 from dash import dcc
 
 from components.shell import empty_state
@@ -11,10 +10,15 @@ STATUS_ORDER = tuple(status.value for status in LeadStatus)
 
 
 def status_figure(counts: dict[str, int]):
-    """Leads by status as a bar chart (or an empty state)."""
+    """Leads by status as a bar chart with each bar's count on it (or an empty state)."""
     if not any(counts.values()):
         return empty_state("No leads yet", "Leads appear here as soon as they are registered.")
     statuses = [s for s in STATUS_ORDER if counts.get(s)]
-    fig = go.Figure(go.Bar(x=statuses, y=[counts[s] for s in statuses], marker_color="#0d6efd"))
-    fig.update_layout(margin=dict(l=20, r=20, t=10, b=30), height=260, plot_bgcolor="white")
-    return dcc.Graph(figure=fig, config={"displayModeBar": False}, id="cockpit-status-chart")
+    values = [counts[s] for s in statuses]
+    # A plain dict: building go.Figure objects validates every property and costs milliseconds per render.
+    bars = {"type": "bar", "x": statuses, "y": values, "text": values, "textposition": "outside",
+            "cliponaxis": False, "marker": {"color": "#0d6efd"}, "hovertemplate": "%{x}: %{y}<extra></extra>"}
+    layout = {"margin": {"l": 20, "r": 20, "t": 24, "b": 30}, "height": 260, "plot_bgcolor": "white",
+              "yaxis": {"rangemode": "tozero"}, "uniformtext": {"minsize": 10}}
+    return dcc.Graph(figure={"data": [bars], "layout": layout}, config={"displayModeBar": False},
+                     id="cockpit-status-chart")

@@ -1,4 +1,4 @@
-"""The Follow-ups page (due today / this week, paused, "run now") and the lead's follow-up section."""
+"""The Follow-ups page (filters, the work list, bulk actions, "run now") and the lead's follow-up section."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,10 +8,17 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
-from components.shell import empty_state, page_header
-from domain.roles import Actor, Role, may_edit_leads
+from components.followups_grid import followups_grid
+from components.shell import data_area, empty_state, page_header
+from domain.roles import Actor, may_edit_leads
 
-SENDERS = (Role.ADMIN, Role.MANAGER)
+WINDOWS = (("overdue", "Overdue"), ("today", "Today"), ("week", "This week"), ("all", "All"))
+STEPS = (("T3", "T+3"), ("T7", "T+7"), ("REMIND", "Call reminder"))
+STATES = (("active", "Planned"), ("paused", "Paused"), ("all", "Planned and paused"))
+DONE = {"pause": "paused", "resume": "resumed", "send": "sent"}
+SKIPPED = {"not_in_scope": "not in your scope", "already_paused": "already paused", "nothing_planned": "nothing planned",
+           "not_paused": "not paused", "paused": "paused (resume first)", "taken": "already handled",
+           "done": "nothing left to send", "skipped": "a skip rule applies", "failed": "failed (retried later)"}
 STATUS_COLORS = {"sent": "success", "skipped": "secondary", "failed": "danger", "planned": "primary",
                  "claimed": "info", "paused": "warning"}
 REASONS = {"meaningful_contact": "contact in the window", "clock_stopped": "clock stopped", "replied": "the lead replied",
@@ -37,53 +44,77 @@ def reason_text(reason: str | None) -> str:
     return f"{text} ({detail.lower()})" if detail and code in REASONS else text
 
 
-def followups_view(actor: Actor) -> html.Div:
-    run = [dbc.Button("Run follow-ups now", id=ids.FOLLOWUPS_RUN, color="primary", size="sm")] if actor.role == Role.ADMIN else []
-    period = dbc.RadioItems(id=ids.FOLLOWUPS_PERIOD, value="today", inline=True,
-                            options=[{"label": "Due today", "value": "today"}, {"label": "This week", "value": "week"}])
+def _dropdown(component_id: str, options: list, placeholder: str, shown: bool = True, **kw) -> html.Div:
+    """A filter; one the caller's role does not offer stays in the page (callbacks read it) but hidden."""
+    return html.Div(dcc.Dropdown(id=component_id, options=options, placeholder=placeholder, **kw),
+                    className="col-6 col-lg-2" if shown else "d-none")
+
+
+def _filters(options: dict) -> html.Div:
+    search = dcc.Input(id=ids.FOLLOWUPS_SEARCH, type="search", debounce=True, className="form-control",
+                       placeholder="Search company, contact, e-mail")
+    window = dbc.RadioItems(id=ids.FOLLOWUPS_WINDOW, value="week", className="btn-group",
+                            inputClassName="btn-check", labelClassName="btn btn-outline-primary btn-sm",
+                            labelCheckedClassName="active", options=[{"label": text, "value": value} for value, text in WINDOWS])
+    people = [{"label": name, "value": uid} for uid, name in options["owners"]]
+    teams = [{"label": name, "value": tid} for tid, name in options["teams"]]
     return html.Div([
-        page_header("Follow-ups", "T+3 and T+7 steps due in your scope, planned in each lead's own time zone",
-                    html.Div(run + [period], className="d-flex gap-3 align-items-center")),
-        dcc.Store(id=ids.FOLLOWUPS_CHANGED), html.Div(id=ids.FOLLOWUPS_RUN_SUMMARY), html.Div(id=ids.FOLLOWUPS_MESSAGE),
-        dbc.Card([dbc.CardHeader("Due"), dbc.CardBody(html.Div(id=ids.FOLLOWUPS_LIST))], className="shadow-sm mb-3"),
-        dbc.Card([dbc.CardHeader("Paused"), dbc.CardBody(html.Div(id=ids.FOLLOWUPS_PAUSED))], className="shadow-sm"),
+        html.Div(search, className="col-12 col-lg-3"),
+        _dropdown(ids.FOLLOWUPS_STEP, [{"label": text, "value": value} for value, text in STEPS], "Any step"),
+        _dropdown(ids.FOLLOWUPS_STATE, [{"label": text, "value": value} for value, text in STATES], "State",
+                  value="active", clearable=False),
+        _dropdown(ids.FOLLOWUPS_TEAM, teams, "Any team", bool(teams)),
+        _dropdown(ids.FOLLOWUPS_OWNER, people, "Any owner", bool(people)),
+        html.Div(window, className="col-12 col-lg-auto"),
+    ], className="row g-2 mb-2 align-items-center")
+
+
+def _action(label: str, component_id: str, color: str, shown: bool) -> dbc.Button:
+    """A bulk button; one the caller's role may not use is hidden (the services refuse it anyway)."""
+    return dbc.Button(label, id=component_id, size="sm", color=color, outline=True,
+                      className="ms-1" if shown else "d-none")
+
+
+def _toolbar(options: dict) -> html.Div:
+    actions = [html.Span("No row selected", id=ids.FOLLOWUPS_SELECTED, className="small text-secondary me-2"),
+               _action("Pause", ids.FOLLOWUPS_PAUSE, "secondary", options["may_change"]),
+               _action("Resume", ids.FOLLOWUPS_RESUME, "success", options["may_change"]),
+               _action("Send now", ids.FOLLOWUPS_SEND, "primary", options["may_send"]),
+               _action("Download CSV", ids.FOLLOWUPS_EXPORT, "dark", options["may_export"])]
+    return html.Div([html.Div(id=ids.FOLLOWUPS_SUMMARY, className="text-secondary"),
+                     html.Div(actions, className="d-flex align-items-center")],
+                    className="d-flex justify-content-between align-items-center flex-wrap gap-2 mb-2")
+
+
+def followups_view(options: dict) -> html.Div:
+    """The page: filters, what the filtered list holds, the bulk actions, the grid."""
+    run = dbc.Button("Run follow-ups now", id=ids.FOLLOWUPS_RUN, color="primary", size="sm")
+    return html.Div([
+        page_header("Follow-ups", "T+3 and T+7 steps in your scope, planned in each lead's own time zone; "
+                    "select rows to pause, resume or send them", run if options["may_run"] else None),
+        dcc.Store(id=ids.FOLLOWUPS_CHANGED), dcc.Store(id=ids.FOLLOWUPS_REFRESHED), dcc.Download(id=ids.FOLLOWUPS_DOWNLOAD),
+        html.Div(id=ids.FOLLOWUPS_RUN_SUMMARY), _filters(options), _toolbar(options), html.Div(id=ids.FOLLOWUPS_MESSAGE),
+        data_area(followups_grid(), {ids.FOLLOWUPS_GRID: "getRowsResponse"}),
     ])
 
 
-def _button(label: str, action: str, row: dict, color: str) -> dbc.Button:
-    return dbc.Button(label, id={"type": ids.FOLLOWUPS_ACTION, "action": action, "lead": row["lead_id"],
-                                 "step": row["step"] or ""}, size="sm", color=color, outline=True, className="me-1")
+def worklist_summary(totals) -> html.Span:
+    """What the whole filtered list holds (not just the page shown)."""
+    def count(n: int, what: str) -> html.Strong:
+        return html.Strong(f"{n:,}", **{"data-count": what})
+    empty = [html.Span(" — nothing matches these filters", className="ms-1")] if not totals.total else []
+    return html.Span([count(totals.total, "total"), " follow-ups · ", count(totals.overdue, "overdue"), " overdue · ",
+                      count(totals.paused, "paused"), " paused", *empty])
 
 
-def _actions(row: dict, actor: Actor, paused: bool) -> list:
-    """The buttons the caller's role may use; the services refuse the others anyway."""
-    if not may_edit_leads(actor):
-        return []
-    if paused:
-        return [_button("Resume", "resume", row, "success")]
-    send = [_button("Send now", "send", row, "primary")] if actor.role in SENDERS else []
-    return [_button("Pause", "pause", row, "secondary")] + send
-
-
-def _status(row: dict, paused: bool):
-    if paused:
-        return dbc.Badge("paused", color="warning")
-    badge = dbc.Badge("overdue" if row["overdue"] else "planned", color="danger" if row["overdue"] else "primary")
-    return [badge, html.Span(f" {row['status']}", className="small text-secondary")]
-
-
-def followups_table(rows: list[dict], actor: Actor, paused: bool = False):
-    if not rows:
-        return empty_state("Nothing paused" if paused else "Nothing due",
-                           "Paused leads show up here." if paused else "No follow-up step is planned in this period.")
-    head = html.Thead(html.Tr([html.Th(h) for h in ("Lead", "Owner", "Step", "Planned (lead's time)", "Status", "")]))
-    body = html.Tbody([html.Tr([
-        html.Td(dcc.Link(r["company"], href=f"/leads/{r['lead_id']}")), html.Td(r["owner"]), html.Td(r["step"] or "—"),
-        html.Td(local_time(r["due_at"], r["timezone"])), html.Td(_status(r, paused)),
-        html.Td(_actions(r, actor, paused), className="text-end text-nowrap"),
-    ], **{"data-lead": r["lead_id"]}) for r in rows])
-    return html.Table([head, body], className="table table-sm align-middle mb-0",
-                      id=ids.FOLLOWUPS_PAUSED + "-table" if paused else ids.FOLLOWUPS_LIST + "-table")
+def bulk_message(result) -> html.Div:
+    """e.g. "48 paused, 2 skipped (1 already paused, 1 not in your scope)"."""
+    skipped = sum(result.skipped.values())
+    if not result.done and not skipped:
+        return message("Select rows in the list first.", "warning")
+    why = ", ".join(f"{n} {SKIPPED.get(reason, reason)}" for reason, n in sorted(result.skipped.items()))
+    text = f"{result.done} {DONE[result.action]}, {skipped} skipped" + (f" ({why})" if why else "")
+    return message(text, "success" if result.done else "warning")
 
 
 def run_summary(summary: dict) -> dbc.Alert:
@@ -134,4 +165,4 @@ def followups_section(lead_id: int, timeline: dict | None, actor: Actor) -> dbc.
     header = html.Div([html.Span("Follow-ups"), html.Div(buttons)], className="d-flex justify-content-between")
     return dbc.Card([dbc.CardHeader(header), dbc.CardBody([
         dcc.Store(id=ids.LEAD_FOLLOWUPS_LEAD, data=lead_id), html.Div(id=ids.LEAD_FOLLOWUPS_MESSAGE),
-        html.Div(followup_timeline_items(timeline), id=ids.LEAD_FOLLOWUPS)])], className="shadow-sm mt-3")
+        data_area(html.Div(followup_timeline_items(timeline), id=ids.LEAD_FOLLOWUPS))])], className="shadow-sm mt-3")

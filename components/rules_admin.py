@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from components import ids
+from components.grids import client_grid, column, csv_button, header_with
 
 DECISIONS = ("CONVERT", "REJECT", "REVIEW")
-_CELL = {"padding": "6px 10px", "textAlign": "left", "whiteSpace": "normal", "height": "auto"}
+# The expression wraps (in the editor's font); the grid takes the page's whole width.
+RULE_COLUMNS = [column("priority", "Priority", 90, 0.5, kind="number"), column("name", "Name", 160, 1.2, tooltip=True),
+                column("expression", "Expression", 280, 3, wrap=True, cellStyle={"fontFamily": "var(--bs-font-monospace)"}),
+                column("decision", "Decision", 100, 0.6), column("enabled", "Enabled", 90, 0.5),
+                column("version", "Version", 85, 0.5, kind="number"), column("updated_at", "Changed", 140, 0.8)]
 
 
 def rule_rows(rules: list[dict]) -> list[dict]:
@@ -34,7 +39,7 @@ def _editor(rules: list[dict], fields: list[str], may_edit: bool):
         _field("Rule (empty: a new rule)", dcc.Dropdown(id=ids.RULES_ID, options=options, placeholder="New rule")),
         _field("Name", dbc.Input(id=ids.RULES_NAME)),
         _field("Expression", dbc.Textarea(id=ids.RULES_EXPRESSION, rows=3, className="font-monospace",
-                                          placeholder='reply.label == "POSITIVE" and lead.score >= 60')),
+                                          placeholder='e.g. reply.label == "POSITIVE" and lead.score >= 60')),
         html.Div("Fields: " + ", ".join(fields), className="small text-secondary mb-2"),
         dbc.Row([dbc.Col(_field("Decision", dcc.Dropdown(id=ids.RULES_DECISION, options=DECISIONS, value="REVIEW",
                                                          clearable=False))),
@@ -44,22 +49,21 @@ def _editor(rules: list[dict], fields: list[str], may_edit: bool):
         _field("Description", dbc.Input(id=ids.RULES_DESCRIPTION)),
         dbc.Button("Save", id=ids.RULES_SAVE, color="primary", disabled=not may_edit, className="me-2"),
         html.Hr(),
-        _field("Dry run against leads (ids, comma separated)", dbc.Input(id=ids.RULES_DRY_LEADS, placeholder="12, 40")),
+        _field("Dry run against leads (ids, comma separated)", dbc.Input(id=ids.RULES_DRY_LEADS, placeholder="e.g. 12, 40")),
         dbc.Button("Dry run", id=ids.RULES_DRY_RUN, color="secondary"),
         html.Div(id=ids.RULES_DRY_RESULT, className="mt-3"),
     ])], className="shadow-sm mb-3")
 
 
 def rules_admin_view(rules: list[dict], fields: list[str], may_edit: bool) -> html.Div:
-    table = dash_table.DataTable(
-        id=ids.RULES_TABLE, data=rule_rows(rules), style_as_list_view=True, style_cell=_CELL, page_size=20,
-        columns=[{"id": c, "name": n} for c, n in (("priority", "Priority"), ("name", "Name"), ("expression", "Expression"),
-                                                   ("decision", "Decision"), ("enabled", "Enabled"),
-                                                   ("version", "Version"), ("updated_at", "Changed"))])
+    table = client_grid(ids.RULES_TABLE, rule_rows(rules), RULE_COLUMNS, csv="conversion-rules")
     note = html.P("Readiness runs first: a lead that is not ready, or duplicates a customer, is rejected before any "
                   "rule. Then the enabled rules run by priority; the first that matches decides.",
                   className="text-secondary small")
+    # everyone who opens this page (admins, managers, analysts) may export
+    rules_card = dbc.Card(dbc.CardBody([header_with("Conversion rules", csv_button(ids.RULES_TABLE, "conversion-rules")),
+                                        note, table]), className="shadow-sm mb-3")
     return html.Div([html.Div(id=ids.RULES_MESSAGE), dbc.Row([
-        dbc.Col(dbc.Card([dbc.CardHeader("Conversion rules"), dbc.CardBody([note, table])], className="shadow-sm mb-3"), lg=7),
-        dbc.Col(_editor(rules, fields, may_edit), lg=5),
+        dbc.Col(rules_card, lg=12),
+        dbc.Col(_editor(rules, fields, may_edit), lg=8),
     ])])

@@ -8,12 +8,13 @@ from components import ids
 
 # (path, label, page key in domain.roles.Page); a group becomes one dropdown in the navbar.
 NAV_ITEMS = (("/", "Cockpit", "cockpit"), ("/leads", "Leads", "leads"), ("/followups", "Follow-ups", "followups"),
-             ("/conversions", "Conversions", "conversions"))
+             ("/conversions", "Conversions", "conversions"), ("/tasks", "Tasks", "tasks"))
 NAV_GROUPS = (
     ("Analytics", (("/funnel", "Funnel", "funnel"), ("/templates", "A/B results", "template_stats"),
                    ("/roi", "ROI", "roi"))),
     ("Admin", (("/admin/users", "Users & teams", "admin_users"), ("/admin/templates", "Templates", "admin_templates"),
-               ("/admin/rules", "Rules", "admin_rules"), ("/admin/events", "Event catalog", "admin_events"))),
+               ("/admin/rules", "Rules", "admin_rules"), ("/admin/events", "Event catalog", "admin_events"),
+               ("/admin/operations", "Operations", "admin_operations"))),
 )
 
 
@@ -21,13 +22,20 @@ def _link(path: str, label: str, key: str) -> dbc.NavItem:
     return dbc.NavItem(dbc.NavLink(label, href=path, active="exact", id=f"nav-{key}"))
 
 
-def _group(label: str, items: tuple, allowed: set[str]) -> list:
-    """A dropdown of the group's pages the caller may open; a lone page stays a plain link."""
-    mine = [item for item in items if item[2] in allowed]
-    if len(mine) < 2:
-        return [_link(*item) for item in mine]
-    entries = [dbc.DropdownMenuItem(text, href=path, id=f"nav-{key}") for path, text, key in mine]
-    return [dbc.DropdownMenu(entries, label=label, nav=True, in_navbar=True, id=f"nav-group-{label.lower()}")]
+def nav_entries(allowed: set[str]) -> list[tuple[str, tuple]]:
+    """The pages the caller may open, in navbar order, for the Dash pages and the server-rendered ones
+    (web/templates/_navbar.html) alike: ("link", (path, label, key)) or ("group", (label, items)).
+    A group the caller may open one page of stays a plain link."""
+    entries = [("link", item) for item in NAV_ITEMS if item[2] in allowed]
+    for label, items in NAV_GROUPS:
+        mine = tuple(item for item in items if item[2] in allowed)
+        entries += [("group", (label, mine))] if len(mine) > 1 else [("link", item) for item in mine]
+    return entries
+
+
+def _group(label: str, items: tuple) -> dbc.DropdownMenu:
+    entries = [dbc.DropdownMenuItem(text, href=path, id=f"nav-{key}") for path, text, key in items]
+    return dbc.DropdownMenu(entries, label=label, nav=True, in_navbar=True, id=f"nav-group-{label.lower()}")
 
 
 def sign_out_form(csrf_token: str) -> html.Form:
@@ -38,9 +46,7 @@ def sign_out_form(csrf_token: str) -> html.Form:
 
 
 def navbar(display_name: str, role: str, allowed: set[str], csrf_token: str) -> dbc.Navbar:
-    links = [_link(*item) for item in NAV_ITEMS if item[2] in allowed]
-    for label, items in NAV_GROUPS:
-        links += _group(label, items, allowed)
+    links = [_link(*entry) if kind == "link" else _group(*entry) for kind, entry in nav_entries(allowed)]
     user_menu = dbc.DropdownMenu(
         label=f"{display_name} · {role}", align_end=True, color="light", size="sm", id="nav-user",
         children=[dbc.DropdownMenuItem("Change password", href="/account/password", external_link=True),
@@ -68,3 +74,11 @@ def refusal(message: str = "Your role does not give access to this page.") -> db
 def empty_state(title: str, hint: str) -> html.Div:
     return html.Div([html.Div("∅", className="display-6 text-secondary"), html.H2(title, className="h5"),
                      html.P(hint, className="text-secondary mb-0")], className="text-center py-5 empty-state")
+
+
+def data_area(children, targets: dict | None = None) -> dcc.Loading:
+    """A spinner over what callbacks fill with data, never over the controls that ask for it. It shows
+    only when loading takes a noticeable while, over the old content dimmed, so a live update that
+    lands quickly does not flicker. `targets` ({id: property}) narrows what counts as loading."""
+    return dcc.Loading(children, type="dot", delay_show=300, target_components=targets, className="data-area",
+                       overlay_style={"visibility": "visible", "opacity": 0.5})

@@ -2,13 +2,19 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from components import ids
+from components.grids import client_grid, column, csv_button, header_with
+from components.shell import data_area
 
 COLUMNS = (("kind", "Kind"), ("locale", "Locale"), ("name", "Name"), ("versions", "Versions"),
            ("active_version", "Active"), ("variants", "Variants · weights"), ("activated_at", "Active since"))
 _TEXTAREA = {"fontFamily": "var(--bs-font-monospace)", "fontSize": ".85rem"}
+WIDTHS = {"kind": (150, 1), "locale": (80, 0.5), "name": (170, 1.6), "versions": (95, 0.5), "active_version": (80, 0.5),
+          "variants": (150, 1), "activated_at": (140, 0.8)}
+GRID_COLUMNS = [column(c, n, *WIDTHS[c], kind="number" if c in ("versions", "active_version") else "text", tooltip=True)
+                for c, n in COLUMNS]
 
 
 def template_rows(summaries) -> list[dict]:
@@ -59,15 +65,14 @@ def _editor(names: list[str], editable: bool) -> dbc.Card:
 
 
 def templates_admin_view(summaries, editable: bool) -> html.Div:
-    table = dash_table.DataTable(
-        id=ids.TEMPLATES_TABLE, data=template_rows(summaries), columns=[{"id": c, "name": n} for c, n in COLUMNS],
-        sort_action="native", style_as_list_view=True, page_size=20, style_table={"overflowX": "auto"},
-        style_cell={"padding": "6px 8px", "textAlign": "left", "fontFamily": "var(--bs-body-font-family)",
-                    "fontSize": ".9rem"})
+    table = client_grid(ids.TEMPLATES_TABLE, template_rows(summaries), GRID_COLUMNS, csv="templates", row_id=None)
     names = sorted({s.name for s in summaries})
+    # The list takes the page's width (its seven columns fit a 1,280 px screen); preview and editor share the row below.
+    listing = dbc.Card(dbc.CardBody([header_with("Templates", csv_button(ids.TEMPLATES_TABLE, "templates")), table]),
+                       className="shadow-sm mb-3")
     return html.Div([html.Div(id=ids.TEMPLATES_MESSAGE), dbc.Row([
-        dbc.Col([dbc.Card([dbc.CardHeader("Templates"), dbc.CardBody(table)], className="shadow-sm mb-3"),
-                 dbc.Card([dbc.CardHeader("Preview with a sample lead"),
-                           dbc.CardBody([html.Div(id=ids.TEMPLATES_ISSUES)])], className="shadow-sm mb-3")], lg=6),
+        dbc.Col(listing, lg=12),
+        dbc.Col(dbc.Card([dbc.CardHeader("Preview with a sample lead"),
+                          dbc.CardBody([data_area(html.Div(id=ids.TEMPLATES_ISSUES))])], className="shadow-sm mb-3"), lg=6),
         dbc.Col(_editor(names, editable), lg=6),
     ])])

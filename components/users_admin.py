@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from components import ids
+from components.grids import client_grid, column, csv_button, header_with
 
 ROLES = ("admin", "manager", "sales", "analyst", "viewer")
+# Every column filters by its text (the list is short: the browser filters and sorts it).
+USER_COLUMNS = [column(c, n, w, f, filter_kind="text") for c, n, w, f in (
+    ("username", "Username", 120, 1), ("display_name", "Name", 150, 1.5), ("role", "Role", 100, 0.8),
+    ("team", "Team", 100, 0.8), ("active", "Access", 110, 0.8))]
 
 
 def users_table_rows(rows) -> list[dict]:
@@ -54,12 +59,9 @@ def _teams_card(teams):
 
 def users_admin_view(rows, teams) -> html.Div:
     team_options = [{"label": name, "value": tid} for tid, name in teams]
-    table = dash_table.DataTable(
-        id=ids.USERS_TABLE, data=users_table_rows(rows), sort_action="native", filter_action="native",
-        columns=[{"id": c, "name": n} for c, n in (("username", "Username"), ("display_name", "Name"), ("role", "Role"),
-                                                   ("team", "Team"), ("active", "Access"))],
-        style_as_list_view=True, style_cell={"padding": "6px 10px", "textAlign": "left"}, page_size=20)
+    table = client_grid(ids.USERS_TABLE, users_table_rows(rows), USER_COLUMNS, csv="users")
+    users = dbc.Card(dbc.CardBody([header_with("Users", csv_button(ids.USERS_TABLE, "users")), table]), className="shadow-sm mb-3")
     return html.Div([html.Div(id=ids.USERS_MESSAGE), dbc.Row([
-        dbc.Col(dbc.Card([dbc.CardHeader("Users"), dbc.CardBody(table)], className="shadow-sm mb-3"), lg=8),
+        dbc.Col(users, lg=8),
         dbc.Col([_create_form(team_options), _edit_form(rows, team_options), _teams_card(teams)], lg=4),
     ])])

@@ -1,4 +1,5 @@
-"""The named analytics SQL files (data/sql/funnel_*.sql, templates_*.sql, roi_*.sql, export_*.sql) run on DuckDB.
+"""The named analytics SQL files (data/sql/funnel_*.sql, templates_*.sql, roi_*.sql, export_*.sql, drill_*.sql,
+events_*.sql) run on DuckDB.
 
 Values are always bound parameters. The only text ever put into a statement is an ORDER BY column
 and direction, and only after the caller matched it against an allow-list (DuckDB cannot bind names).
@@ -10,7 +11,7 @@ from typing import Iterator
 
 from data import named_sql
 
-_NAME = re.compile(r"^(funnel|templates|roi|export)_[a-z_]+$")
+_NAME = re.compile(r"^(funnel|templates|roi|export|drill|events)_[a-z_]+$")
 _IDENTIFIER = re.compile(r"^[a-z_]+$")
 
 
@@ -45,3 +46,17 @@ def stream_text(cursor, name: str, params: dict, order_by: str, descending: bool
     result = cursor.execute(query, params)
     while len(chunk := result.fetch_df_chunk(vectors)):
         yield b"".join(chunk.iloc[:, 0].tolist()), len(chunk)
+
+
+def ordered_rows(cursor, name: str, params: dict, order_by: str, descending: bool) -> list[dict]:
+    """The rows of a named query whose ORDER BY the caller chose from its allow-list (a grid's page)."""
+    result = cursor.execute(_ordered(name, order_by, descending), params)
+    columns = [d[0] for d in result.description]
+    return [dict(zip(columns, row)) for row in result.fetchall()]
+
+
+def ordered_stream(cursor, name: str, params: dict, order_by: str, descending: bool, batch: int = 2000) -> Iterator[tuple]:
+    """ordered_rows one row at a time, `batch` rows per fetch (an export: memory stays flat)."""
+    result = cursor.execute(_ordered(name, order_by, descending), params)
+    while rows := result.fetchmany(batch):
+        yield from rows

@@ -46,10 +46,8 @@ class SqlAlchemyConversions:
         self.session.add(decision)
         self.session.flush()
 
-    def decisions(self, scope: Scope, limit: int = 50) -> list[tuple[ConversionDecision, Lead]]:
-        stmt = (select(ConversionDecision, Lead).join(Lead, Lead.id == ConversionDecision.lead_id)
-                .order_by(ConversionDecision.decided_at.desc(), ConversionDecision.id.desc()).limit(limit))
-        return [tuple(r) for r in self.session.execute(scoped_to(stmt, scope)).all()]
+    def decision(self, decision_id: int) -> ConversionDecision | None:
+        return self.session.get(ConversionDecision, decision_id)
 
     def decisions_of(self, lead_id: int) -> list[ConversionDecision]:
         stmt = (select(ConversionDecision).where(ConversionDecision.lead_id == lead_id)

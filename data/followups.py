@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from data.bulk import insert_many
 from data.due_backlog import backlog_at
 from data.followup_models import FollowupPause, FollowupStepRecord
+from data.followup_worklist import WorklistQuery, WorklistTotals, in_scope_for_update, worklist_page
 from data.models import Activity, Lead, Suppression
 from data.repositories import scoped_to
 from domain.model import MEANINGFUL_CONTACT, ActivityType
@@ -134,11 +135,26 @@ class SqlAlchemyFollowups:
         """Steps due and not yet handled at each instant, by step (data/due_backlog.py)."""
         return backlog_at(self.session, scope, instants)
 
-    def paused_in(self, scope: Scope, limit: int) -> list[Lead]:
-        """Leads in scope whose follow-ups a person paused, most recently paused first."""
-        stmt = (select(Lead).join(FollowupPause, FollowupPause.lead_id == Lead.id)
-                .order_by(FollowupPause.paused_at.desc(), Lead.id).limit(limit))
-        return list(self.session.scalars(scoped_to(stmt, scope)))
+    def worklist(self, query: WorklistQuery) -> tuple[list[dict], WorklistTotals]:
+        """One page of the Follow-ups page's list and its totals (data/followup_worklist.py)."""
+        return worklist_page(self.session, query)
+
+    def lock_in_scope(self, lead_ids: list[int], scope: Scope) -> list[SimpleNamespace]:
+        """The given leads within `scope`, each with `paused`, locked for this transaction on PostgreSQL."""
+        return [SimpleNamespace(**row) for row in in_scope_for_update(self.session, lead_ids, scope)]
+
+    def pause_many(self, lead_ids: list[int], user_id: int | None, now: datetime) -> None:
+        """Pause these leads: one insert of the pauses (a lead paused meanwhile is left out), one update
+        that takes their planned step off the schedule."""
+        if lead_ids:
+            rows = [{"lead_id": lead_id, "paused_by": user_id, "paused_at": now} for lead_id in lead_ids]
+            insert_many(self.session.connection(), FollowupPause.__table__, rows, skip_conflicts_on=("lead_id",))
+            self.session.execute(update(Lead.__table__).where(Lead.__table__.c.id.in_(lead_ids))
+                                 .values(next_followup_at=None, updated_at=now))
+
+    def resume_many(self, lead_ids: list[int]) -> None:
+        if lead_ids:
+            self.session.execute(delete(FollowupPause).where(FollowupPause.lead_id.in_(lead_ids)))
 
     def is_paused(self, lead_id: int) -> bool:
         return self.session.get(FollowupPause, lead_id) is not None

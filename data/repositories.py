@@ -1,30 +1,15 @@
 """Repositories: the only place that turns domain questions into ORM queries."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import SimpleNamespace
 
-from sqlalchemy import Select, case, delete, func, insert, or_, select, text
+from sqlalchemy import Select, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from data.bulk import insert_many
 from data.locks import AdvisoryLock, hold_until_transaction_ends
 from data.models import Activity, AuthSession, Customer, Lead, Team, User
-from domain.model import CLOSED_STATUSES, Step
 from domain.roles import Scope
-
-# The leads table's follow-up column is a label (domain.model.followup_state), not a column: it sorts
-# in the sequence's order, awaiting T+3, T+3 sent, T+7 sent, closed.
-_FOLLOWUP_ORDER = case((Lead.status.in_([s.value for s in CLOSED_STATUSES]), 3),
-                       (Lead.last_followup_step == Step.T7.value, 2),
-                       (Lead.last_followup_step == Step.T3.value, 1), else_=0)
-# Sort keys a caller may ask for, mapped to SQL expressions: never format a caller's string into SQL.
-LEAD_SORT_COLUMNS = {
-    "company": Lead.company, "contact_name": Lead.contact_name, "city": Lead.city,
-    "business_type": Lead.business_type, "status": Lead.status, "followup": _FOLLOWUP_ORDER, "score": Lead.score,
-    "registered_at": Lead.registered_at, "next_followup_at": Lead.next_followup_at, "owner": Lead.owner_id,
-    "id": Lead.id,
-}
 
 
 def _lower(session: Session, column, compared_with: str):
@@ -45,18 +30,6 @@ def _contains(session: Session, column, term: str):
         return column.ilike(pattern, escape="\\")
     target = column if term.isascii() else func.unicode_lower(column)
     return target.like(pattern, escape="\\")
-
-
-@dataclass(frozen=True)
-class LeadQuery:
-    scope: Scope
-    search: str = ""
-    status: str | None = None
-    business_type: str | None = None
-    sort_by: str = "registered_at"
-    descending: bool = True
-    offset: int = 0
-    limit: int = 25
 
 
 class SqlAlchemyUsers:
@@ -208,21 +181,6 @@ class SqlAlchemyLeads:
         return self.session.scalar(select(Lead).where(_lower(self.session, Lead.email, email) == email.lower())
                                    .order_by(Lead.registered_at.desc(), Lead.id.desc()).limit(1))
 
-    def page(self, q: LeadQuery) -> tuple[list[Lead], int]:
-        stmt = scoped_to(select(Lead), q.scope)
-        if q.search:
-            stmt = stmt.where(or_(*(_contains(self.session, column, q.search)
-                                    for column in (Lead.company, Lead.contact_name, Lead.email, Lead.city))))
-        if q.status:
-            stmt = stmt.where(Lead.status == q.status)
-        if q.business_type:
-            stmt = stmt.where(Lead.business_type == q.business_type)
-        total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        column = LEAD_SORT_COLUMNS.get(q.sort_by, Lead.registered_at)
-        order = column.desc() if q.descending else column.asc()
-        rows = self.session.scalars(stmt.order_by(order, Lead.id.desc()).offset(q.offset).limit(q.limit))
-        return list(rows), int(total or 0)
-
     def activities(self, lead_id: int) -> list[Activity]:
         stmt = select(Activity).where(Activity.lead_id == lead_id).order_by(Activity.occurred_at.desc())
         return list(self.session.scalars(stmt))
@@ -248,6 +206,12 @@ class SqlAlchemyLeads:
 
     def count(self) -> int:
         return int(self.session.scalar(select(func.count()).select_from(Lead)) or 0)
+
+    def companies(self, lead_ids: set[int]) -> dict[int, str]:
+        """{lead id: company} for the ids given (the cockpit's feed names leads by their company)."""
+        if not lead_ids:
+            return {}
+        return dict(self.session.execute(select(Lead.id, Lead.company).where(Lead.id.in_(lead_ids))).all())
 
     def status_counts(self, scope: Scope) -> dict[str, int]:
         stmt = scoped_to(select(Lead.status, func.count()).group_by(Lead.status), scope)

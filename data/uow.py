@@ -20,8 +20,12 @@ from data.sink_deliveries import SqlAlchemySinkDeliveries
 from data.analytics_store import SqlAlchemyAnalytics
 from data.duckdb_feed import SqlAlchemyEventFeed
 from data.lead_history import SqlAlchemyLeadHistory
+from data.lead_grid import SqlAlchemyLeadGrid
+from data.decision_grid import SqlAlchemyDecisionGrid
 from data.registration_links import SqlAlchemyRegistrationLinks
 from data.suppressions import SqlAlchemySuppressions
+from data.tasks import SqlAlchemyTasks
+from data.operations import SqlAlchemyOperations
 from data.templates import SqlAlchemyTemplates
 
 
@@ -84,7 +88,11 @@ class SqlAlchemyUnitOfWork:
         self.analytics = SqlAlchemyAnalytics(self.session)
         self.event_feed = SqlAlchemyEventFeed(self.session)
         self.lead_history = SqlAlchemyLeadHistory(self.session)
+        self.lead_grid = SqlAlchemyLeadGrid(self.session)
+        self.decision_grid = SqlAlchemyDecisionGrid(self.session)
         self.registration_links = SqlAlchemyRegistrationLinks(self.session)
+        self.tasks = SqlAlchemyTasks(self.session)
+        self.operations = SqlAlchemyOperations(self.session)
         return self
 
     def __exit__(self, *exc) -> None:

@@ -15,7 +15,10 @@ from data.models import ConversionRule, EmailTemplate, Team, User
 from data.uow import SqlAlchemyUnitOfWork
 from demo import vocabulary as V
 from demo.stories import LeadStory, lead_story, make_some_due
+from domain.followups import FollowupPolicy, NoHolidays, business_time, clock_start, step_key
+from domain.model import ActivityType, LeadStatus, Step
 from domain.roles import Role
+from domain.tasks import call_task
 
 DEMO_PASSWORD = "demo"
 DEMO_ACCOUNTS = ("admin", "manager", "sales", "sales2", "analyst", "viewer")
@@ -71,6 +74,24 @@ def _write_history(tx, stories: list[LeadStory]) -> None:
         s.customer.original_lead_id = s.lead.id
     tx.conversions.add_customers([s.customer for s in converted])
     tx.leads.add_activity_rows([row for s in stories for row in s.rows()])
+    tx.tasks.add_many(_reminder_tasks(stories))
+
+
+def _reminder_tasks(stories: list[LeadStory]) -> list[dict]:
+    """Each REMINDER lead's call task, as the follow-up run writes it (keyed by the reminder step), due a
+    business day after it was asked for; done where the owner has called since."""
+    rows = []
+    for s in stories:
+        if s.lead.status != LeadStatus.REMINDER.value:
+            continue
+        asked = next((a["occurred_at"] for a in s.acts if a["type"] == ActivityType.TASK.value), s.now)
+        due = business_time(s.lead, FollowupPolicy(), NoHolidays()).add_days(asked, 1)
+        row = call_task(s.lead.id, step_key(s.lead.id, Step.REMIND, clock_start(s.lead)), asked, due)
+        calls = [a["occurred_at"] for a in s.acts if a["type"] == ActivityType.CALL.value and a["occurred_at"] >= asked]
+        if calls:
+            row.update(done_at=min(calls), done_by=s.lead.owner_id)
+        rows.append(row)
+    return rows
 
 
 def _users(teams: dict[str, Team], now: datetime, password_hash: str) -> dict[str, User]:

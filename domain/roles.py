@@ -20,6 +20,12 @@ class Role(str, Enum):
 class Forbidden(Exception):
     """The caller's role does not allow this; entrypoints answer 403 or render a refusal."""
 
+    @classmethod
+    def for_role(cls, actor: "Actor", what: str) -> "Forbidden":
+        """A refusal a person can read, shown as it is on pages and in problem bodies: what their
+        role can't do ("open individual leads"), and whom to ask."""
+        return cls(f"Your role ({actor.role.value}) can't {what}. Ask an admin if you need access.")
+
 
 class Page(str, Enum):
     COCKPIT = "cockpit"
@@ -34,6 +40,8 @@ class Page(str, Enum):
     FUNNEL = "funnel"
     TEMPLATE_STATS = "template_stats"
     ROI = "roi"
+    TASKS = "tasks"
+    ADMIN_OPERATIONS = "admin_operations"
 
 
 PAGE_ROLES: dict[Page, frozenset[Role]] = {
@@ -52,6 +60,9 @@ PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.FUNNEL: frozenset(Role),
     Page.TEMPLATE_STATS: frozenset(Role),
     Page.ROI: frozenset(Role),
+    # Call tasks: sales their own, managers their team's, admins everyone's; analysts and viewers none.
+    Page.TASKS: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
+    Page.ADMIN_OPERATIONS: frozenset({Role.ADMIN}),  # dead sink deliveries and mail, suppressions
 }
 
 
@@ -81,9 +92,20 @@ def may_open(actor: Actor, page: Page) -> bool:
     return actor.role in PAGE_ROLES[page]
 
 
+# What people call each page, for refusals ("Your role (viewer) can't open individual leads.").
+PAGE_NAMES: dict[Page, str] = {
+    Page.COCKPIT: "the cockpit", Page.LEADS: "individual leads", Page.FOLLOWUPS: "the follow-ups",
+    Page.ADMIN_USERS: "user administration", Page.ADMIN_EVENTS: "the event catalog",
+    Page.ADMIN_TEMPLATES: "the mail templates", Page.ACCOUNT: "account settings", Page.CONVERSIONS: "the conversions",
+    Page.ADMIN_RULES: "the conversion rules", Page.FUNNEL: "the funnel", Page.TEMPLATE_STATS: "the A/B results",
+    Page.ROI: "the ROI page", Page.TASKS: "the call tasks", Page.ADMIN_OPERATIONS: "the operations page",
+}
+
+
 def require(actor: Actor, page: Page) -> None:
     if not may_open(actor, page):
-        raise Forbidden(f"role {actor.role.value} may not open {page.value}")
+        raise Forbidden.for_role(actor, f"open {PAGE_NAMES.get(page, page.value.replace('_', ' '))}")
+
 
 
 def scope_for(actor: Actor, team_id: int | None = None, user_id: int | None = None,

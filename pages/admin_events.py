@@ -1,27 +1,29 @@
-"""Events (admins, analysts): parked events to retry or discard (admins only), then the event catalog:
-every event type, its producer, consumers and data fields."""
+"""Events (admins, analysts): parked events to retry or discard (admins only), the event log (paged, sorted
+and filtered on the server), then the event catalog: every event type, its producer, consumers and data fields."""
 from __future__ import annotations
 
 import time
 
 import dash
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dash_table, html
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html
 from dash.exceptions import PreventUpdate
 from flask import current_app
 
 from components import ids
 from components.callback_inputs import text
+from components.event_log import catalog_card, event_log_card
+from components.grid_inputs import rows_window
 from components.parked_events import message, parked_section, parked_table, what_text
 from components.shell import page_header, refusal
-from domain.roles import Forbidden, Page, require
+from domain.roles import Forbidden, Page, may_export, require
 from pages._context import actor, deps
 from pipelines.catalog import catalog_json
+from services.events_grid import EVENT_LOG_COLUMNS, event_page
+from services.grid_requests import InvalidGridRequest, export_href
 from services.held_events import InvalidInput, discard_parked, parked_events, require_operator, retry_parked
 
 dash.register_page(__name__, path="/admin/events", name="Event catalog", title="Events · Follow-up Cockpit", order=10)
 
-COLUMNS = (("type", "Type"), ("meaning", "Meaning"), ("producer", "Producer"), ("consumers", "Consumers"),
-           ("fields", "Data fields (* required)"))
 ACTIONS = {"type": ids.PARKED_ACTION, "action": ALL, "consumer": ALL, "seq": ALL}
 
 
@@ -42,13 +44,23 @@ def layout(**_kwargs):
         parked = [parked_section(parked_events(deps().uow, caller))]
     except Forbidden:
         parked = []
-    table = dash_table.DataTable(
-        id="events-catalog", data=[_row(e) for e in catalog_json()], columns=[{"id": c, "name": n} for c, n in COLUMNS],
-        style_as_list_view=True, sort_action="native", style_cell={"padding": "6px 10px", "textAlign": "left",
-                                                                   "whiteSpace": "normal", "maxWidth": "28rem"})
-    return html.Div([page_header("Events", "Parked events and the catalog of CloudEvents 1.0 types "
+    export = may_export(caller)
+    return html.Div([page_header("Events", "Parked events, the event log and the catalog of CloudEvents 1.0 types "
                                            "(the catalog as JSON at GET /api/events/catalog)"),
-                     *parked, html.H2("Event catalog", className="h5"), table])
+                     *parked, event_log_card(export), catalog_card([_row(e) for e in catalog_json()], export)])
+
+
+@callback(Output(ids.EVENTS_LOG, "getRowsResponse"), Output(ids.EVENTS_LOG_TOTAL, "children"),
+          Output(ids.EVENTS_LOG_DOWNLOAD, "href"), Input(ids.EVENTS_LOG, "getRowsRequest"))
+def show_event_log(request):
+    """One block of the event log; the grid's sort and column filters are checked, then run in DuckDB."""
+    window = rows_window(request, EVENT_LOG_COLUMNS)
+    try:
+        rows, total = event_page(deps(), actor(), window)
+    except (Forbidden, InvalidGridRequest) as exc:  # a filter the grid does not offer: said, not run
+        return {"rowData": [], "rowCount": 0}, str(exc), dash.no_update
+    rows = [dict(r, lead_id__href=f"/leads/{r['lead_id']}") if r["lead_id"] else r for r in rows]
+    return {"rowData": rows, "rowCount": total}, f"{total:,} events", export_href("events", {}, window)
 
 
 @callback(Output(ids.PARKED_LIST, "children"), Input(ids.PARKED_CHANGED, "data"), Input(ids.PARKED_REFRESH, "n_clicks"),

@@ -47,7 +47,7 @@ def load_rule(rule_id):
             rule["description"], dash.no_update)
 
 
-@callback(Output(ids.RULES_TABLE, "data"), Output(ids.RULES_MESSAGE, "children"),
+@callback(Output(ids.RULES_TABLE, "rowData"), Output(ids.RULES_MESSAGE, "children"),
           Input(ids.RULES_SAVE, "n_clicks"),
           State(ids.RULES_ID, "value"), State(ids.RULES_NAME, "value"), State(ids.RULES_EXPRESSION, "value"),
           State(ids.RULES_DECISION, "value"), State(ids.RULES_PRIORITY, "value"), State(ids.RULES_ENABLED, "value"),

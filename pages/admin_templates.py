@@ -106,7 +106,7 @@ def show_preview(_clicks, name, declared, subject, body_html, body_text):
     return preview_frame(shown.subject, shown.html, shown.text), None
 
 
-@callback(Output(ids.TEMPLATES_TABLE, "data"), Output(ids.TEMPLATES_MESSAGE, "children"),
+@callback(Output(ids.TEMPLATES_TABLE, "rowData"), Output(ids.TEMPLATES_MESSAGE, "children"),
           Output(ids.TEMPLATES_VERSION, "options", allow_duplicate=True),
           Output(ids.TEMPLATES_VERSION, "value", allow_duplicate=True),
           Input(ids.TEMPLATES_SAVE, "n_clicks"), Input(ids.TEMPLATES_ACTIVATE, "n_clicks"),

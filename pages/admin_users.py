@@ -30,7 +30,7 @@ def _refresh(message: str, color: str):
     return users_table_rows(rows), team_list(teams), html.Div(message, className=f"alert alert-{color} py-2")
 
 
-@callback(Output(ids.USERS_TABLE, "data"), Output(ids.TEAMS_LIST, "children"), Output(ids.USERS_MESSAGE, "children"),
+@callback(Output(ids.USERS_TABLE, "rowData"), Output(ids.TEAMS_LIST, "children"), Output(ids.USERS_MESSAGE, "children"),
           Input(ids.USERS_CREATE, "n_clicks"), Input(ids.USERS_SAVE, "n_clicks"), Input(ids.TEAMS_CREATE, "n_clicks"),
           State(ids.USERS_NEW_USERNAME, "value"), State(ids.USERS_NEW_NAME, "value"), State(ids.USERS_NEW_ROLE, "value"),
           State(ids.USERS_NEW_TEAM, "value"), State(ids.USERS_NEW_PASSWORD, "value"),

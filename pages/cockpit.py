@@ -14,7 +14,7 @@ from components.callback_inputs import choice
 from components.cockpit_view import status_figure
 from components.cockpit_widget import (PERIOD_ID, REFRESH_ID, SNAPSHOT_ID, STATUS_ID, VIEW_ID, controls, live_plumbing,
                                        widget_body)
-from components.shell import page_header, refusal
+from components.shell import data_area, page_header, refusal
 from domain.roles import Forbidden
 from pages._context import actor, deps
 from services.cockpit_live import DEFAULT_PERIOD, PERIODS, InvalidView, cockpit_numbers, status_counts, view_id
@@ -30,6 +30,12 @@ def _as_int(value):
         return None
 
 
+def _member_in_view(team_id, view) -> int | None:
+    """The member the page was opened for, while the team picker still shows that member's team."""
+    view = view if isinstance(view, dict) else {}
+    return _as_int(view.get("member")) if team_id == _as_int(view.get("team")) else None
+
+
 def layout(team=None, user=None, period=None, **_kwargs):
     team, user = _as_int(team), _as_int(user)
     period = period if period in PERIODS else DEFAULT_PERIOD
@@ -39,26 +45,39 @@ def layout(team=None, user=None, period=None, **_kwargs):
     except Forbidden as exc:
         return refusal(str(exc))
     return html.Div([
-        page_header(numbers.title, "Follow-ups against the previous period, live", controls(numbers, team)),
+        page_header(html.Span(numbers.title, id=ids.COCKPIT_TITLE), "Follow-ups against the previous period, live",
+                    controls(numbers, team)),
         live_plumbing({"team": team, "member": user}),
-        html.Div(widget_body(numbers), id=ids.COCKPIT_BODY),
-        dbc.Card([dbc.CardHeader("Leads by status"), dbc.CardBody(status_figure(statuses))], className="shadow-sm"),
+        data_area(html.Div(widget_body(numbers), id=ids.COCKPIT_BODY)),
+        dbc.Card([dbc.CardHeader("Leads by status"),
+                  dbc.CardBody(data_area(html.Div(status_figure(statuses), id=ids.COCKPIT_STATUS)))], className="shadow-sm"),
     ])
 
 
-@callback(Output(ids.COCKPIT_BODY, "children"), Input(ids.COCKPIT_TEAM, "value"), Input(PERIOD_ID, "value"),
+@callback(Output(ids.COCKPIT_BODY, "children"), Output(ids.COCKPIT_TITLE, "children"),
+          Input(ids.COCKPIT_TEAM, "value"), Input(PERIOD_ID, "value"),
           Input(SNAPSHOT_ID, "data"), Input(REFRESH_ID, "n_intervals"), State(VIEW_ID, "data"),
           prevent_initial_call=True)
 def refresh(team_id=None, period=None, _snapshot=None, _tick=None, view=None):
     """Any trigger re-reads the numbers; the scope comes from the signed-in caller, never the client."""
-    view = view if isinstance(view, dict) else {}
     team_id = _as_int(team_id)
-    member = _as_int(view.get("member")) if team_id == _as_int(view.get("team")) else None
     try:
-        numbers = cockpit_numbers(deps(), actor(), choice("period", period, PERIODS, DEFAULT_PERIOD), team_id, member)
+        numbers = cockpit_numbers(deps(), actor(), choice("period", period, PERIODS, DEFAULT_PERIOD), team_id,
+                                  _member_in_view(team_id, view))
+    except Forbidden as exc:
+        return refusal(str(exc)), dash.no_update
+    return widget_body(numbers), numbers.title
+
+
+@callback(Output(ids.COCKPIT_STATUS, "children"), Input(ids.COCKPIT_TEAM, "value"), State(VIEW_ID, "data"),
+          prevent_initial_call=True)
+def refresh_statuses(team_id=None, view=None):
+    """The status mix follows the team picker; it is not pushed live (a count over the leads table)."""
+    team_id = _as_int(team_id)
+    try:
+        return status_figure(status_counts(deps(), actor(), team_id, _member_in_view(team_id, view)))
     except Forbidden as exc:
         return refusal(str(exc))
-    return widget_body(numbers)
 
 
 # Opens (or re-points) the one EventSource of this tab; turns the interval off while streaming.

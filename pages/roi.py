@@ -87,7 +87,8 @@ def _money_rows(rows: list[dict]) -> list[dict]:
 
 def roi_body(view, search: str, export: bool):
     assumptions = table("roi-assumptions", [{"label": a["label"], "value": a["value"], "unit": a["unit"]} for a in view.assumptions],
-                        [("label", "Assumption"), ("value", "Value"), ("unit", "Unit")], None, search, "Assumptions")
+                        [("label", "Assumption"), ("value", "Value"), ("unit", "Unit")], None, search, "Assumptions",
+                        client_csv="roi-assumptions" if export else None)
     if view.empty:
         return [empty_state("No automated follow-ups in this period", "Widen the period or clear a filter."), assumptions]
     lift = view.lift

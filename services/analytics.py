@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from data import analytics_queries
-from domain.roles import Actor, Forbidden, Page, Role, may_open, sees_individuals
+from domain.roles import Actor, Forbidden, Page, Role, may_open, require, sees_individuals
 from domain.stats import difference, verdict, wilson
 from services.analytics_filters import FilterOptions, Filters, parse_filters, scoped_params, utc_today
 
@@ -17,8 +17,7 @@ TEMPLATE_METRICS = ("delivered", "opened", "clicked", "replied", "positive", "co
 
 
 def require_page(actor: Actor, page: Page) -> None:
-    if not may_open(actor, page):
-        raise Forbidden(f"role {actor.role.value} may not open {page.value}")
+    require(actor, page)
 
 
 @contextmanager
@@ -33,7 +32,7 @@ def warehouse_cursor(deps):
 def filter_options(deps, actor: Actor) -> FilterOptions:
     """The teams, users and templates a caller may filter by: only those in their scope."""
     if not any(may_open(actor, p) for p in ANALYTICS_PAGES):
-        raise Forbidden(f"role {actor.role.value} may not open analytics")
+        raise Forbidden.for_role(actor, "open the analytics pages")
     with deps.uow(write=False) as tx:
         if actor.role == Role.SALES:
             me = tx.users.get(actor.user_id)

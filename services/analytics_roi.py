@@ -49,7 +49,7 @@ def current_assumptions(uow) -> dict[str, float]:
 def set_assumption(uow, actor: Actor, key: str, value: float, now) -> None:
     """Admins only; a value outside its range or an unknown key is refused with ValueError."""
     if actor.role != Role.ADMIN:
-        raise Forbidden("only admins change the ROI assumptions")
+        raise Forbidden.for_role(actor, "change the ROI assumptions")
     if key is None:
         raise ValueError("choose the assumption to change")
     if key not in ASSUMPTIONS:

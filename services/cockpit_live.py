@@ -11,9 +11,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
 from data.duckdb_cockpit import DuckDbCockpit
+from domain.event_phrases import phrase
 from domain.model import MAIL_STEPS
 from domain.roles import Actor, Page, Role, Scope, require, sees_lead_rows
 from services.scopes import caller_scope
+from services.tasks import open_task_count
 
 PERIODS = {"today": 1, "7d": 7, "30d": 30}
 PERIOD_LABELS = {"today": "Today", "7d": "7 days", "30d": "30 days"}
@@ -69,6 +71,9 @@ class CockpitNumbers:
     members: list[dict] = field(default_factory=list)
     recent: list[dict] = field(default_factory=list)
     team_choices: list[tuple[int, str]] = field(default_factory=list)
+    open_tasks: int | None = None  # the caller's open call tasks (services.tasks); None for a role without tasks
+    drilled_in: bool = False  # one member of a team in view, not the caller: the page offers the way back
+    drill: bool = False  # the cards open the leads behind their numbers (services.drilldown); viewers: no
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -123,8 +128,6 @@ def _metrics(daily, window: Window, today: date, due: dict[str, list[int]], ends
     days = _days(window.series_first, today)
     per_day = [daily.get(d, EMPTY) for d in days]
     cur, prev = _sum(daily, window.first, window.last), _sum(daily, window.previous_first, window.previous_last)
-    week_start = today - timedelta(days=today.weekday())
-    week, last_week = _sum(daily, week_start, today), _sum(daily, week_start - timedelta(days=7), today - timedelta(days=7))
     yesterday = today - timedelta(days=1)
 
     def metric(key: str) -> Metric:
@@ -132,7 +135,7 @@ def _metrics(daily, window: Window, today: date, due: dict[str, list[int]], ends
 
     return {**_due(due, ends, window, days), "t3_sent": metric("t3_sent"), "t7_sent": metric("t7_sent"),
             "sent_today": Metric(daily.get(today, EMPTY)["sent"], daily.get(yesterday, EMPTY)["sent"], [c["sent"] for c in per_day]),
-            "sent_week": Metric(week["sent"], last_week["sent"], [c["sent"] for c in per_day]),
+            "sent": metric("sent"),
             "replies": metric("replies"), "positive": metric("positive"), "conversions": metric("conversions"),
             "conversion_rate": Metric(_rate(cur), _rate(prev), [_rate(c) for c in per_day])}
 
@@ -149,6 +152,14 @@ def _members(tx, reads: DuckDbCockpit, actor: Actor, scope: Scope, window: Windo
         c = counts.get(user.id, EMPTY)
         rows.append({"user_id": user.id, "name": user.display_name, **c, "conversion_rate": _rate(c)})
     return rows
+
+
+def _recent(tx, reads: DuckDbCockpit, scope: Scope) -> list[dict]:
+    """The newest events of the scope, each with its lead's company and the words for what happened."""
+    rows = reads.recent(scope.team_id, scope.user_id, RECENT_ROWS)
+    companies = tx.leads.companies({row["lead_id"] for row in rows})
+    return [{**row, "company": companies.get(row["lead_id"]), "what": phrase(row["type"], row["step"], row["label"])}
+            for row in rows]
 
 
 def _title(actor: Actor, scope: Scope, team_names: dict[int, str], member_name: str | None) -> str:
@@ -174,17 +185,19 @@ def cockpit_numbers(deps, actor: Actor, period: str = DEFAULT_PERIOD, team_id: i
         scope = caller_scope(tx, actor, team_id, member_id)
         ends = _day_ends(window, today)
         due = tx.followups.backlog_at(scope, [datetime.combine(d + timedelta(days=1), time(0), timezone.utc) for d in ends])
-        first = min(window.series_first, window.previous_first, today - timedelta(days=today.weekday() + 7))
+        first = min(window.series_first, window.previous_first)
         daily = reads.daily(first, today, scope.team_id, scope.user_id)
         members = _members(tx, reads, actor, scope, window)
         team_names = {t.id: t.name for t in tx.users.teams()}
         member = tx.users.get(scope.user_id) if scope.user_id is not None else None
         member_name = member.display_name if member is not None else None
-    recent = reads.recent(scope.team_id, scope.user_id, RECENT_ROWS) if sees_lead_rows(actor) else []
+        open_tasks = open_task_count(tx, actor)
+        recent = _recent(tx, reads, scope) if sees_lead_rows(actor) else []
     choices = sorted(team_names.items(), key=lambda kv: kv[1]) if actor.role in PICKS_ANY_TEAM else []
     title = _title(actor, scope, team_names, member_name)
     return CockpitNumbers(title, period, scope.team_id, scope.user_id, _metrics(daily, window, today, due, ends),
-                          members, recent, choices)
+                          members, recent, choices, open_tasks, drilled_in=scope.user_id not in (None, actor.user_id),
+                          drill=sees_lead_rows(actor))
 
 
 def status_counts(deps, actor: Actor, team_id: int | None = None, member_id: int | None = None) -> dict[str, int]:

@@ -65,7 +65,7 @@ def ensure_default_rules(uow, now: datetime) -> int:
 def _require_admin(actor: Actor) -> None:
     require(actor, Page.ADMIN_RULES)
     if actor.role != Role.ADMIN:
-        raise Forbidden(f"role {actor.role.value} may read rules but not change them")
+        raise Forbidden.for_role(actor, "change rules (you can read and try them)")
 
 
 def list_rules(uow, actor: Actor) -> list[dict]:

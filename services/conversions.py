@@ -142,7 +142,7 @@ def decide_and_apply(tx, lead: Lead, reply: ReplyFacts, setup: ConversionSetup, 
 def _converter_lead(tx, actor: Actor, lead_id: int) -> Lead:
     require(actor, Page.CONVERSIONS)
     if actor.role not in CONVERTERS:
-        raise Forbidden("only managers and admins convert or undo by hand")
+        raise Forbidden.for_role(actor, "convert a lead or undo a conversion by hand")
     lead = tx.leads.get(lead_id, caller_scope(tx, actor))
     if lead is None:
         raise LookupError(f"lead {lead_id} not found")

@@ -141,7 +141,7 @@ def _event_rows(deps, actor: Actor, filters: Filters, sort: str | None, descendi
 def open_export(deps, actor: Actor, table: str, query: Mapping[str, str]) -> Export:
     """Check the caller, the table and every filter before the first byte is sent."""
     if not may_export(actor):
-        raise Forbidden(f"role {actor.role.value} may not export")
+        raise Forbidden.for_role(actor, "download exports")
     if table not in TABLES:
         raise UnknownTable(table)
     unknown = set(query) - set(FILTER_KEYS) - {"sort", "order"}
@@ -153,10 +153,10 @@ def open_export(deps, actor: Actor, table: str, query: Mapping[str, str]) -> Exp
     sort, descending = query.get("sort") or None, query.get("order") == "desc"
     build = {"leads": _lead_rows, "events": _event_rows}.get(table) or _view_rows(*AGGREGATES[table])
     columns, body = build(deps, actor, filters, sort, descending)
-    return Export(table, tuple(columns), _logged(body, actor, table, filters))
+    return Export(table, tuple(columns), logged_body(body, actor, table, filters))
 
 
-def _logged(body: Iterator[tuple[str | bytes, int]], actor: Actor, table: str, filters: Filters):
+def logged_body(body: Iterator[tuple[str | bytes, int]], actor: Actor, table: str, filters: Filters):
     count, finished = 0, False
     try:
         for text, rows in body:

@@ -21,6 +21,7 @@ from domain.followups import (TEMPLATE_KIND, Action, Contact, Decision, SkipReas
                               decide, due_after, mail_variables, next_step, step_key)
 from domain.model import ActivityType, LeadStatus, Step
 from domain.stats import in_holdout
+from domain.tasks import CALL_AFTER_T7, call_task
 from mailer.api import MailRequest, QueueOutcome
 from services.followup_automation import BatchFacts, FollowupAutomation, PendingMail, RunSummary, load_facts
 from services.outbox import SOURCE_PREFIX, check_data, publish, to_row
@@ -45,15 +46,17 @@ class LeadRun:
         self.activities: list[dict] = []  # likewise
         self.claimed: list = []  # the steps this run inserted, settled by flush_events()
         self.leads: list = []  # the leads handled, their progress saved by flush_events()
+        self.tasks: list[dict] = []  # call tasks of the reminders, keyed by their step: one per reminder
         self.errors: Counter = Counter()  # (step, failure class) of the failed steps
 
     def flush_events(self) -> None:
-        """Write the batch's leads, step outcomes, activities and events, one statement each."""
+        """Write the batch's leads, step outcomes, activities, call tasks and events, one statement each."""
         self.tx.followups.save_progress(self.leads)
         self.tx.followups.settle(self.claimed)
         self.tx.leads.add_lead_activities(self.activities)
+        self.tx.tasks.add_many(self.tasks)
         self.tx.events.add_many(self.events)
-        self.events, self.activities, self.claimed, self.leads = [], [], [], []
+        self.events, self.activities, self.claimed, self.leads, self.tasks = [], [], [], [], []
 
     def handle(self, leads: list, facts: BatchFacts, on_demand: bool = False) -> list[tuple[str, str]]:
         """Decide for every lead, claim the steps to act on with one insert, then act on each."""
@@ -111,7 +114,7 @@ class LeadRun:
         if decision.action == Action.SKIP:
             return self._skip(lead, record, decision.reason, bt)
         if decision.step == Step.REMIND:
-            return self._remind(lead, record)
+            return self._remind(lead, record, bt)
         return self._send(lead, record, bt)
 
     def _plan(self, lead, step: Step | None, at: datetime | None, reason: str | None = None, quiet=False) -> None:
@@ -135,10 +138,11 @@ class LeadRun:
             self._event(FOLLOWUP_SKIPPED, lead, {"lead_id": lead.id, "step": record.step, "reason": reason}, (record.key,))
         return record.step, "skipped"
 
-    def _remind(self, lead, record) -> tuple[str, str]:
-        """Still silent after T+7: the lead waits for its owner, who gets a task to call."""
+    def _remind(self, lead, record, bt) -> tuple[str, str]:
+        """Still silent after T+7: the lead waits for its owner, who gets a task to call (due in a business day)."""
         record.status, record.sent_at = "sent", self.now
-        self._activity(lead, ActivityType.TASK, {"step": Step.T7.value, "title": "Nach T+7 anrufen",
+        self.tasks.append(call_task(lead.id, record.key, self.now, bt.add_days(self.now, 1)))
+        self._activity(lead, ActivityType.TASK, {"step": Step.T7.value, "title": CALL_AFTER_T7,
                                                  "assignee_id": lead.owner_id})
         if lead.status != LeadStatus.REMINDER.value:
             data = {"lead_id": lead.id, "from": lead.status, "to": LeadStatus.REMINDER.value,

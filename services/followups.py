@@ -24,7 +24,7 @@ from services.scopes import caller_scope
 
 __all__ = ["FollowupAutomation", "RunSummary", "automation_from_settings", "run_due_followups", "plan_next_followup", "register_leads",
            "pause_followups", "resume_followups", "send_now", "followup_timeline", "due_followups",
-           "paused_followups", "run_followups_on_demand", "followups_board", "change_followups"]
+           "period_end", "run_followups_on_demand", "change_followups"]
 HOME_ZONE = ZoneInfo("Europe/Berlin")  # where "today" and "this week" of the due list are counted
 SENDERS = (Role.ADMIN, Role.MANAGER)
 PRODUCES = {"followups": (FOLLOWUP_SCHEDULED,)}  # read by pipelines.catalog
@@ -105,7 +105,7 @@ def _lead_in_scope(tx, actor: Actor, lead_id: int):
 def _require_editor(actor: Actor) -> None:
     require(actor, Page.LEADS)
     if not may_edit_leads(actor):
-        raise Forbidden(f"role {actor.role.value} may not change follow-ups")
+        raise Forbidden.for_role(actor, "change follow-ups")
 
 
 def pause_followups(uow, actor: Actor, lead_id: int, clock: Clock = utc_now) -> None:
@@ -137,7 +137,7 @@ def send_now(uow, actor: Actor, lead_id: int, automation: FollowupAutomation, cl
     `step` is the step the caller saw: once it is handled a repeated click sends nothing (taken)."""
     require(actor, Page.LEADS)
     if actor.role not in SENDERS:
-        raise Forbidden("only managers and admins may send a follow-up now")
+        raise Forbidden.for_role(actor, "send a follow-up now")
     with uow() as tx:
         _lead_in_scope(tx, actor, lead_id)
         lead = tx.followups.lock_lead(lead_id)
@@ -161,7 +161,7 @@ def followup_timeline(uow, actor: Actor, lead_id: int) -> dict | None:
     lead does not exist or lies outside the caller's scope."""
     require(actor, Page.LEADS)
     if not sees_lead_rows(actor):
-        raise Forbidden("viewers see aggregates only")
+        raise Forbidden.for_role(actor, "open individual leads")
     with uow(write=False) as tx:
         try:
             lead = _lead_in_scope(tx, actor, lead_id)
@@ -181,7 +181,8 @@ def followup_timeline(uow, actor: Actor, lead_id: int) -> dict | None:
                 "next_step": step.value if step else None, "entries": entries}
 
 
-def _period_end(period: str, now: datetime) -> datetime:
+def period_end(period: str, now: datetime) -> datetime:
+    """Where today or this week ends, counted in HOME_ZONE, as an instant in `now`'s zone."""
     local = now.astimezone(HOME_ZONE)
     days = {"today": 1, "week": 7 - local.weekday()}.get(period)
     if days is None:
@@ -194,11 +195,11 @@ def due_followups(uow, actor: Actor, period: str = "today", clock: Clock = utc_n
     """The steps due in the caller's scope until the end of today or of this week (overdue included)."""
     require(actor, Page.LEADS)
     if not sees_lead_rows(actor):
-        raise Forbidden("viewers see aggregates only")
+        raise Forbidden.for_role(actor, "open individual leads")
     now = clock()
     with uow(write=False) as tx:
         scope = caller_scope(tx, actor)
-        leads = tx.followups.due_until(scope, _period_end(period, now), limit)
+        leads = tx.followups.due_until(scope, period_end(period, now), limit)
         owners = {u.id: u.display_name for u in tx.users.list()}
         return [{"lead_id": lead.id, "company": lead.company, "owner": owners.get(lead.owner_id, "—"),
                  "step": next_step(lead.last_followup_step).value if next_step(lead.last_followup_step) else None,
@@ -206,36 +207,16 @@ def due_followups(uow, actor: Actor, period: str = "today", clock: Clock = utc_n
                  "status": lead.status, "timezone": lead.timezone} for lead in leads]
 
 
-def paused_followups(uow, actor: Actor, limit: int = 200) -> list[dict]:
-    """The paused leads in the caller's scope (they leave the due list until resumed)."""
-    require(actor, Page.FOLLOWUPS)
-    if not sees_lead_rows(actor):
-        raise Forbidden("viewers see aggregates only")
-    with uow(write=False) as tx:
-        scope = caller_scope(tx, actor)
-        owners = {u.id: u.display_name for u in tx.users.list()}
-        return [{"lead_id": lead.id, "company": lead.company, "owner": owners.get(lead.owner_id, "—"),
-                 "step": step.value if (step := next_step(lead.last_followup_step)) else None, "due_at": None,
-                 "overdue": False, "status": lead.status, "timezone": lead.timezone}
-                for lead in tx.followups.paused_in(scope, limit)]
-
-
 def run_followups_on_demand(uow, actor: Actor, automation: FollowupAutomation, clock: Clock = utc_now) -> dict:
     """An admin's "run now": one run at once, in this process. Should the scheduler run at the same
     moment, the step keys keep every send single. Returns the run's summary."""
     require(actor, Page.FOLLOWUPS)
     if actor.role != Role.ADMIN:
-        raise Forbidden("only admins may start a follow-up run")
+        raise Forbidden.for_role(actor, "start a follow-up run")
     summary = run_due_followups(uow, automation, clock)
     return {"run_id": summary.run_id, "sent": summary.sent, "skipped": summary.skipped, "failed": summary.failed,
             "replanned": summary.total("replanned"), "by_step": summary.by_step(),
             "duration_s": round(summary.duration_s, 3)}
-
-
-def followups_board(uow, actor: Actor, period: str = "today", clock: Clock = utc_now) -> dict:
-    """The Follow-ups page: the steps due in the period and the paused leads, in the caller's scope."""
-    require(actor, Page.FOLLOWUPS)
-    return {"due": due_followups(uow, actor, period, clock), "paused": paused_followups(uow, actor)}
 
 
 def change_followups(uow, actor: Actor, action: str, lead_id: int, automation: FollowupAutomation,

@@ -27,7 +27,7 @@ def require_operator(actor: Actor) -> None:
     """Only admins list, retry or discard parked events (analysts may open the page for the catalog)."""
     require(actor, Page.ADMIN_EVENTS)
     if actor.role != Role.ADMIN:
-        raise Forbidden(f"role {actor.role.value} may not see or act on parked events (only admins)")
+        raise Forbidden.for_role(actor, "see or act on parked events")
 
 
 def _check(consumer: str, seq: int, reason: str | None) -> str:

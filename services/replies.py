@@ -85,7 +85,7 @@ def _keep_sequence(tx, setup: ConversionSetup, lead: Lead, reply: ReplyFacts, no
 def _lead_for_editor(tx, actor: Actor, lead_id: int) -> Lead:
     require(actor, Page.LEADS)
     if not may_edit_leads(actor):
-        raise Forbidden(f"role {actor.role.value} may not log or label replies")
+        raise Forbidden.for_role(actor, "log or label replies")
     lead = tx.leads.get(lead_id, caller_scope(tx, actor))
     if lead is None:
         raise LookupError(f"lead {lead_id} not found")

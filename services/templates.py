@@ -69,7 +69,7 @@ class Preview:
 def _require_editor(actor: Actor) -> None:
     require(actor, Page.ADMIN_TEMPLATES)
     if actor.role != Role.ADMIN:
-        raise Forbidden(f"role {actor.role.value} may view templates but not change them")
+        raise Forbidden.for_role(actor, "change templates (you can view them)")
 
 
 def may_edit(actor: Actor) -> bool:

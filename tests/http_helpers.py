@@ -30,3 +30,15 @@ def callback_body(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, o
 
 def post_callback(session: requests.Session, base_url: str, body: dict) -> requests.Response:
     return session.post(f"{base_url}/_dash-update-component", json=body)
+
+
+def leads_grid_body(request: dict | None = None, search: str = "", status=None, business_type=None, owner=None,
+                    drill: dict | None = None) -> dict:
+    """The Leads grid's rows callback: AG Grid's getRowsRequest (None: the first 25 rows, newest first)
+    with the page's search box, dropdowns and URL query (drill-down) as they stand."""
+    request = request if request is not None else {"startRow": 0, "endRow": 25, "sortModel": [], "filterModel": {}}
+    return callback_body([("leads-table", "getRowsResponse"), ("leads-total", "children"), ("leads-download", "href")],
+                         [("leads-table", "getRowsRequest", request)],
+                         [("leads-search", "value", search), ("leads-status", "value", status),
+                          ("leads-type", "value", business_type), ("leads-owner", "value", owner),
+                          ("leads-query", "data", drill or {})])

@@ -51,10 +51,56 @@ def _sort_by(value) -> bool:
         isinstance(v, dict) and isinstance(v.get("column_id"), str) and v.get("direction") in ("asc", "desc") for v in value))
 
 
+# AG Grid (dash-ag-grid): what its renderer sends; the callback's reader then checks names and values.
+def _flat_dict(value, keys: int = 50) -> bool:
+    return isinstance(value, dict) and len(value) <= keys and all(
+        isinstance(k, str) and (_scalar(v) or (isinstance(v, list) and len(v) <= 20 and all(map(_scalar, v))))
+        for k, v in value.items())
+
+
+def _grid_sort_model(value) -> bool:
+    return value is None or (isinstance(value, list) and len(value) <= 20 and all(
+        isinstance(v, dict) and isinstance(v.get("colId"), str) and v.get("sort") in ("asc", "desc", None) for v in value))
+
+
+def _filter_model(value) -> bool:
+    """{column: a filter's model}; a combined filter holds its conditions, each a flat model."""
+    return value is None or (isinstance(value, dict) and len(value) <= 50 and all(
+        isinstance(k, str) and isinstance(f, dict) and _flat_dict({n: v for n, v in f.items() if n != "conditions"})
+        and isinstance(f.get("conditions") or [], list) and all(_flat_dict(c) for c in f.get("conditions") or [])
+        for k, f in value.items()))
+
+
+def _rows_request(value) -> bool:
+    return value is None or (isinstance(value, dict) and _count(value.get("startRow")) and _count(value.get("endRow"))
+                             and _grid_sort_model(value.get("sortModel")) and _filter_model(value.get("filterModel")))
+
+
+def _cell_clicked(value) -> bool:
+    return value is None or (_flat_dict(value, 8) and set(value) <= {"value", "colId", "rowIndex", "rowId", "timestamp"}
+                             and _text(value.get("colId")) and _count(value.get("rowIndex")))
+
+
+def _selected_rows(value) -> bool:
+    return value is None or (isinstance(value, list) and len(value) <= 1000 and all(_flat_dict(row) for row in value))
+
+
+def _renderer_data(value) -> bool:
+    """A row button's report (assets/grid_actions.js): like a click, its value a small flat dict ({"action"}).
+    Its rowIndex is the row's place in client-side data: -1 in a grid whose rows the server pages."""
+    row_index = value.get("rowIndex") if isinstance(value, dict) else None
+    return value is None or (isinstance(value, dict) and set(value) <= {"value", "colId", "rowIndex", "rowId", "timestamp"}
+                             and (_scalar(value.get("value")) or _flat_dict(value.get("value"), 8))
+                             and _text(value.get("colId")) and (row_index == -1 or _count(row_index))
+                             and _scalar(value.get("rowId")) and _scalar(value.get("timestamp")))
+
+
 # The type each property of Dash's components carries, whichever component: what the renderer can send.
 PROPERTY_VALUES = {"n_clicks": _count, "n_intervals": _count, "n_submit": _count, "page_current": _count,
                    "page_size": _count, "pathname": _path, "search": _text, "hash": _text, "href": _text,
-                   "start_date": _text, "end_date": _text, "sort_by": _sort_by, "value": _control_value}
+                   "start_date": _text, "end_date": _text, "sort_by": _sort_by, "value": _control_value,
+                   "getRowsRequest": _rows_request, "cellClicked": _cell_clicked, "selectedRows": _selected_rows,
+                   "filterModel": _filter_model, "cellRendererData": _renderer_data}
 
 
 class BadEnvelope(ValueError):

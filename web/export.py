@@ -8,6 +8,7 @@ from flask_login import current_user
 from domain.roles import Actor, Forbidden, Role
 from services.analytics_filters import InvalidFilter
 from services.exports import TABLES, UnknownTable, open_export
+from services.grid_exports import GRIDS, open_grid_export
 from components.request_context import deps
 from web.identity import api_token_ok
 from web.problem import problem
@@ -36,6 +37,29 @@ def export_csv(table: str):
         return problem(404, "Not Found", f"no export named {table!r}", tables=list(TABLES))
     except InvalidFilter as exc:
         return problem(400, "Invalid filter", exc.reason, parameter=exc.name)
+    return _streamed(export)
+
+
+@bp.get("/export/grid/<grid>.csv")
+def export_grid_csv(grid: str):
+    """A server-side grid (leads, conversion decisions, event log) as it shows: its page's filters,
+    its order (sort=col,-col) and column filters (filter=<AG Grid filter model as JSON>)."""
+    actor = _caller()
+    if actor is None:
+        return problem(401, "Unauthorized", "Sign in, or send Authorization: Bearer <COCKPIT_API_TOKEN>.")
+    g.actor = actor
+    try:
+        export = open_grid_export(deps(), actor, grid, request.args.to_dict())
+    except Forbidden as exc:
+        return problem(403, "Forbidden", str(exc))
+    except UnknownTable:
+        return problem(404, "Not Found", f"no grid named {grid!r}", grids=list(GRIDS))
+    except InvalidFilter as exc:
+        return problem(400, "Invalid filter", exc.reason, parameter=exc.name)
+    return _streamed(export)
+
+
+def _streamed(export):
     response = Response(stream_with_context(export.lines()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     response.headers["Cache-Control"] = "no-store"

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from flask import g, redirect, request
 from flask_login import current_user
 
+from web.page_shell import navbar_context
 from web.problem import problem
 
 PUBLIC_PREFIXES = ("/login", "/healthz", "/assets/", "/_dash-component-suites/", "/_favicon.ico",
@@ -21,6 +22,8 @@ MACHINE_PREFIXES = ("/_dash", "/_reload-hash", "/api/", "/stream/", "/export/")
 
 
 def install_guard(server) -> None:
+    server.context_processor(navbar_context)  # the server-rendered pages' navbar reads the caller set below
+
     @server.before_request
     def _refuse_anonymous():
         path = request.path
@@ -32,5 +35,5 @@ def install_guard(server) -> None:
         if path.startswith("/export/") and request.headers.get("Authorization", "").startswith("Bearer "):
             return None  # web.export checks the token itself
         if path.startswith(MACHINE_PREFIXES) or request.method != "GET":
-            return problem(401, "Unauthorized", "Sign in first.")
+            return problem(401, "Unauthorized", "You are not signed in, or your session has ended. Sign in and try again.")
         return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='/?=&')}")

@@ -9,6 +9,7 @@ import data.tracking  # noqa: F401  (registers email_tracking)
 import data.conversion_models  # noqa: F401  (registers conversion_decisions and reply_reviews)
 import data.analytics_models  # noqa: F401  (registers analytics_assumptions)
 import data.signin_attempts  # noqa: F401  (registers signin_failures)
+import data.task_models  # noqa: F401  (registers tasks and operator_actions)
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -11,11 +11,11 @@ from __future__ import annotations
 from types import ModuleType
 
 from pipelines.consumers import lead_state
-from services import (conversions, followup_run, followups, inbound_mail, mail_events, mail_feedback,
-                      registration_links, replies, tracking)
+from services import (conversions, followup_bulk, followup_run, followups, inbound_mail, mail_events,
+                      mail_feedback, registration_links, replies, tracking)
 
 PRODUCER_MODULES: tuple[ModuleType, ...] = (
-    followups, followup_run, mail_events, mail_feedback, tracking, replies, inbound_mail, conversions, lead_state,
+    followups, followup_bulk, followup_run, mail_events, mail_feedback, tracking, replies, inbound_mail, conversions, lead_state,
     registration_links)
 EXTERNAL = "external systems via POST /api/events"
 _added: list[ModuleType] = []  # producers from outside the product: the product cannot import them

@@ -51,7 +51,7 @@ def analyst(browser, base_url, cockpit, tmp_path_factory):
 
 
 def table_cells(driver, table_id: str) -> list[str]:
-    return [c.text for c in driver.find_elements(By.CSS_SELECTOR, f"#{table_id} td.dash-cell")]
+    return [c.text for c in driver.find_elements(By.CSS_SELECTOR, f"#{table_id} .ag-center-cols-container .ag-cell")]
 
 
 def shown(driver, chart: str, table_id: str) -> list[str] | bool:

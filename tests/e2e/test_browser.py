@@ -26,19 +26,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
 WAIT = 180  # seconds; a Dash page load took up to 90 s on the slowest runs
 TOTAL = re.compile(r"^([\d,]+) leads?$")
 
-# One JavaScript round trip reads a whole DataTable, so a re-render between reads cannot tear it.
+# One JavaScript round trip reads a grid's rows as AG Grid holds them (dash_ag_grid.getApi): a client-side
+# grid's rows in their shown order, a server-side grid's current page (nothing while a block still loads).
 READ_TABLE = """
+let api;
+try { api = window.dash_ag_grid.getApi(arguments[0]); } catch (e) { return []; }
 const rows = [];
-for (const tr of document.querySelectorAll('#' + arguments[0] + ' tr')) {
-  const cells = tr.querySelectorAll('td[data-dash-column]');
-  if (!cells.length) continue;
-  const row = {};
-  for (const td of cells) {
-    const link = td.querySelector('a');
-    row[td.dataset.dashColumn] = td.innerText.trim();
-    if (link) row[td.dataset.dashColumn + '__href'] = link.getAttribute('href');
-  }
-  rows.push(row);
+if (api.getGridOption('rowModelType') !== 'infinite') {
+  api.forEachNodeAfterFilterAndSort(node => rows.push(node.data));
+  return rows;
+}
+const page = api.paginationGetCurrentPage(), size = api.paginationGetPageSize();
+for (let i = page * size; i < Math.min((page + 1) * size, api.getDisplayedRowCount()); i++) {
+  const node = api.getDisplayedRowAtIndex(i);
+  if (!node || !node.data) return [];
+  rows.push(node.data);
 }
 return rows;
 """
@@ -211,7 +213,7 @@ def test_lead_detail_opens_from_the_company_link(browser, base_url, shots_dir):
     wait_for_total(browser)
     first = wait_for_rows(browser, "leads-table")[0]
 
-    navigating(lambda: click(browser, By.CSS_SELECTOR, "#leads-table td[data-dash-column='company'] a"))
+    navigating(lambda: click(browser, By.CSS_SELECTOR, "#leads-table .ag-row[row-index='0'] .ag-cell[col-id='company'] a"))
 
     status = text_of(browser, By.ID, "lead-status")
     assert browser.current_url == base_url + first["company__href"]

@@ -17,7 +17,10 @@ from sqlalchemy import func, select
 from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 from data.analytics_models import AnalyticsAssumption
 from data.followup_models import FollowupPause
-from data.models import Activity, ConversionRule, Customer, EmailMessage, EmailTemplate, EventRecord, Lead, Team, User
+from data.models import (Activity, ConversionRule, Customer, EmailMessage, EmailTemplate, EventRecord, Lead, Suppression,
+                         Team, User)
+from data.sink_models import SinkDelivery
+from data.task_models import OperatorAction, Task
 from tests.conftest import make_settings, shutdown
 
 # No shrinking: a failing example is reported as found (the app's state moved on, so a shrunk replay
@@ -26,7 +29,7 @@ FUZZ = settings(max_examples=60, deadline=None, database=None, suppress_health_c
                 phases=[Phase.explicit, Phase.generate])
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 WRITTEN = (User, Team, Lead, Activity, Customer, EventRecord, EmailTemplate, EmailMessage, ConversionRule, FollowupPause,
-           AnalyticsAssumption)
+           AnalyticsAssumption, Task, OperatorAction, Suppression, SinkDelivery)
 ROLES = [name for name in DEMO_ACCOUNTS if name != "sales2"]
 
 SCALAR = (st.none() | st.booleans() | st.integers(-3, 12) | st.integers() | st.sampled_from([1e308, -1e308, 10**20, 2.5, -0.0])
@@ -35,6 +38,28 @@ SCALAR = (st.none() | st.booleans() | st.integers(-3, 12) | st.integers() | st.s
                                                     "/leads", "/admin/users", "x" * 5000]))
 VALUE = st.recursive(SCALAR, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
                      max_leaves=6)
+# What AG Grid sends, and forgeries of it: blocks of rows, sorts and filters of any column (the grids' own
+# and others), clicked cells, selected rows (a decision group, a reply).
+COLUMNS = st.sampled_from(["company", "contact_name", "city", "score", "registered_at", "next_followup_at", "owner", "latest",
+                           "times", "type", "time", "lead_id", "seq", "label", "decision", "action", "email"]) | st.text(max_size=6)
+OPS = st.sampled_from(["contains", "equals", "notEqual", "startsWith", "inRange", "lessThan", "greaterThan", "blank",
+                       "notBlank", "regex"]) | st.text(max_size=6)
+DAYS = st.sampled_from(["2026-11-01 00:00:00", "9999-12-31 00:00:00", "1969-12-31", "x"]) | SCALAR
+FILTER = st.fixed_dictionaries({"filterType": st.sampled_from(["text", "number", "date"]) | SCALAR, "type": OPS},
+                               optional={"filter": SCALAR, "filterTo": SCALAR, "dateFrom": DAYS, "dateTo": DAYS,
+                                         "conditions": st.lists(st.dictionaries(st.text(max_size=5), SCALAR, max_size=3), max_size=2)})
+GRID = {
+    "getRowsRequest": st.fixed_dictionaries(
+        {"startRow": st.integers(-5, 300) | SCALAR, "endRow": st.integers(-5, 400) | SCALAR},
+        optional={"sortModel": st.lists(st.fixed_dictionaries({"colId": COLUMNS, "sort": st.sampled_from(["asc", "desc", None, "x"])}),
+                                        max_size=4) | VALUE,
+                  "filterModel": st.dictionaries(COLUMNS, FILTER, max_size=3) | VALUE}),
+    "cellClicked": st.fixed_dictionaries({"colId": COLUMNS | SCALAR, "rowId": st.integers(-3, 60).map(str) | SCALAR,
+                                          "rowIndex": st.integers(0, 30) | SCALAR, "value": SCALAR}),
+    "selectedRows": st.lists(st.dictionaries(st.sampled_from(["id", "decision", "rule_id", "rule_version", "fact"]) | st.text(max_size=5),
+                                             st.sampled_from(["REJECT", "CONVERT", "qualified"]) | SCALAR, max_size=5), max_size=3),
+    "filterModel": st.dictionaries(COLUMNS, FILTER, max_size=3),
+}
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +103,8 @@ def concrete(component_id: str, draw) -> object:
 
 
 def dependency(item: dict, draw):
-    entry = lambda: {"id": concrete(item["id"], draw), "property": item["property"], "value": draw(VALUE)}  # noqa: E731
+    values = GRID[item["property"]] | VALUE if item["property"] in GRID else VALUE
+    entry = lambda: {"id": concrete(item["id"], draw), "property": item["property"], "value": draw(values)}  # noqa: E731
     if item["id"].startswith("{") and ('["ALL"]' in item["id"] or '["ALLSMALLER"]' in item["id"]):
         return [entry() for _ in range(draw(st.integers(0, 2)))]
     return entry()
@@ -121,7 +147,8 @@ ENVELOPES = st.one_of(VALUE, st.fixed_dictionaries({"output": VALUE}, optional={
 
 
 @FUZZ
-@given(body=ENVELOPES, key=st.sampled_from(["leads-table.data", "roi-url.search", "..leads-table.data...leads-table.page_count...leads-total.children.."]))
+@given(body=ENVELOPES, key=st.sampled_from(["leads-table.getRowsResponse", "roi-url.search",
+                                             "..leads-table.getRowsResponse...leads-total.children...leads-download.href.."]))
 def test_fuzz_callback_envelopes(served, body, key):
     app, _, clients = served
     if isinstance(body, dict) and isinstance(body.get("output"), int):
@@ -131,16 +158,43 @@ def test_fuzz_callback_envelopes(served, body, key):
     assert_answered(app, response, before, "envelope")
 
 
-@pytest.mark.parametrize("page_current, search", [(1e308, ""), (10**20, ""), ("abc", ""), (0, ["a", "b"]), (0, {"a": 1})])
-def test_hostile_leads_table_values_get_400(served, page_current, search):
+def leads_rows_body(callback_map, request, search="", drill=None) -> dict:
+    key = next(k for k in callback_map if "leads-table.getRowsResponse" in k)
+    values = {"leads-table": request, "leads-search": search, "leads-query": drill}
+    dependencies = lambda kind: [{"id": i["id"], "property": i["property"], "value": values.get(i["id"])}  # noqa: E731
+                                 for i in callback_map[key][kind]]
+    return {"output": key, "outputs": split_callback_id(key), "changedPropIds": ["leads-table.getRowsRequest"],
+            "inputs": dependencies("inputs"), "state": dependencies("state")}
+
+
+PAGE = {"startRow": 0, "endRow": 25}
+
+
+@pytest.mark.parametrize("request_, search, drill", [
+    ({"startRow": 1e308, "endRow": 25}, "", None), ({"startRow": 10**20, "endRow": 25}, "", None),
+    ({"startRow": "abc", "endRow": 25}, "", None), ({"startRow": 0, "endRow": 10**6}, "", None),
+    ({**PAGE, "sortModel": [{"colId": "password_hash", "sort": "asc"}]}, "", None),
+    ({**PAGE, "sortModel": [{"colId": "company", "sort": "sideways"}]}, "", None),
+    ({**PAGE, "filterModel": {"email": {"filterType": "text", "type": "contains", "filter": "a"}}}, "", None),
+    ({**PAGE, "filterModel": {"company": {"filterType": "text", "type": "regex", "filter": ".*"}}}, "", None),
+    ({**PAGE, "filterModel": {"score": {"filterType": "number", "type": "inRange", "filter": 1, "filterTo": "x"}}}, "", None),
+    ({**PAGE, "filterModel": {"registered_at": {"filterType": "date", "type": "equals", "dateFrom": "9999-12-31"}}}, "", None),
+    (PAGE, ["a", "b"], None), (PAGE, {"a": 1}, None), (PAGE, "", {"drill": ["stage"]}), (PAGE, "", "drill=stage")])
+def test_hostile_leads_grid_values_get_400(served, request_, search, drill):
     app, callback_map, clients = served
-    key = next(k for k in callback_map if "leads-table.data" in k)
-    values = {"leads-search": search, "leads-table.page_current": page_current}
-    body = {"output": key, "outputs": split_callback_id(key), "changedPropIds": ["leads-search.value"], "state": [],
-            "inputs": [{"id": i["id"], "property": i["property"],
-                        "value": values.get(f"{i['id']}.{i['property']}", values.get(i["id"]))} for i in callback_map[key]["inputs"]]}
-    r = clients["sales"].post("/_dash-update-component", json=body)
+    r = clients["sales"].post("/_dash-update-component", json=leads_rows_body(callback_map, request_, search, drill))
     assert r.status_code == 400 and r.mimetype == "application/problem+json", r.get_data(as_text=True)[:300]
+
+
+@pytest.mark.parametrize("drill", [{"drill": "stage", "stage": "t3_sent", "team": "999"}, {"drill": "nothing"},
+                                   {"drill": "cockpit", "card": "t3", "period": "1y"}, {"drill": "stage", "password": "x"}])
+def test_a_forged_drill_down_in_the_leads_grid_is_a_message(served, drill):
+    app, callback_map, clients = served
+    r = clients["manager"].post("/_dash-update-component", json=leads_rows_body(callback_map, PAGE, "", drill))
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    response = r.json["response"]
+    assert response["leads-table"]["getRowsResponse"] == {"rowData": [], "rowCount": 0}
+    assert response["leads-total"]["children"]
 
 
 FAR_RANGE = "?period=custom&from=2020-01-01&to=9999-12-31"

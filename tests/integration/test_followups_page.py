@@ -1,29 +1,39 @@
 """The Follow-ups page and the lead's follow-up section over HTTP, as a browser would post the callbacks.
 
-Scope and role are decided by the server: a sales user who posts "send now" by hand is refused, a
-manager's double click queues one mail, and a lead outside the caller's scope is refused.
+The grid asks for its rows page by page; the numbers the page shows are checked against counts made
+here with plain SQL. Scope and role are decided by the server: a sales user who selects someone else's
+lead skips it, a sales user who posts "send now" by hand is refused, a manager's double click queues one
+mail. Hostile values (Hypothesis) get 400/403 or a message, and change nothing.
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from data.followup_models import FollowupPause
-from data.models import EmailMessage, Lead, User
+from data.models import EmailMessage, EventRecord, Lead, User
+from services.followups import period_end
 from tests.conftest import serving_demo_app
 from tests.http_helpers import callback_body, post_callback, sign_in
 
-LIST_OUTPUTS = [("followups-list", "children"), ("followups-paused", "children")]
 LEAD_OUTPUTS = [("lead-followups", "children"), ("lead-followups-message", "children"),
                 ("lead-followups-pause", "disabled"), ("lead-followups-resume", "disabled")]
+FILTERS = {"followups-search.value": None, "followups-step.value": None, "followups-state.value": "active",
+           "followups-window.value": "week", "followups-team.value": None, "followups-owner.value": None}
+BUTTONS = {"pause": "followups-pause", "resume": "followups-resume", "send": "followups-send"}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with serving_demo_app(tmp_path_factory.mktemp("followups-page")) as served:
+    # no simulator: the numbers compared here must not move between the page's count and the test's
+    with serving_demo_app(tmp_path_factory.mktemp("followups-page"), demo_simulator=False) as served:
         yield served
 
 
@@ -43,8 +53,63 @@ def dependencies(url):
     return sign_in(url, "admin").get(f"{url}/_dash-dependencies").json()
 
 
-def make_due(db, owner: str, n: int) -> list[int]:
-    """`n` new leads of `owner` whose T+3 was due five minutes ago, whatever the day of the week."""
+@pytest.fixture(scope="module")
+def sessions(url):
+    return {}
+
+
+def signed_in(sessions, url, who):
+    if who not in sessions:
+        sessions[who] = sign_in(url, who)
+    return sessions[who]
+
+
+def fire(session, url, dependencies, first_output: str, values: dict, changed: str):
+    """Post the server callback whose first output is `first_output`, every input and state taken from
+    `values` ("id.property" -> value, None when absent); returns the response."""
+    [dep] = [d for d in dependencies if d["output"].lstrip(".").startswith(first_output) and not d.get("clientside_function")]
+    parts = [p for p in dep["output"].strip(".").split("...")] if dep["output"].startswith("..") else [dep["output"]]
+    outputs = [{"id": p.split(".", 1)[0], "property": p.split(".", 1)[1]} for p in parts]
+    entry = lambda d: {"id": d["id"], "property": d["property"], "value": values.get(f"{d['id']}.{d['property']}")}  # noqa: E731
+    body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": [entry(d) for d in dep["inputs"]], "state": [entry(d) for d in dep["state"]],
+            "changedPropIds": [changed]}
+    # json.dumps, not requests' own encoder: a fuzzed NaN or Infinity goes out as the literal a client could send
+    return session.post(f"{url}/_dash-update-component", data=json.dumps(body), headers={"Content-Type": "application/json"})
+
+
+def rows(session, url, dependencies, start=0, end=50, sort=None, **filters):
+    """(rowData, rowCount, summary counts or None) of one page of the grid."""
+    request = {"startRow": start, "endRow": end, "sortModel": sort or [], "filterModel": {}}
+    values = {**FILTERS, **{f"followups-{k}.value": v for k, v in filters.items()}, "followups-grid.getRowsRequest": request}
+    r = fire(session, url, dependencies, "followups-grid.getRowsResponse", values, "followups-grid.getRowsRequest")
+    assert r.status_code == 200, r.text
+    answer = r.json()["response"]
+    summary = answer.get("followups-summary", {}).get("children")
+    counts = {m[0]: int(m[1].replace(",", "")) for m in _counts(summary)} if summary else None
+    return answer["followups-grid"]["getRowsResponse"]["rowData"], answer["followups-grid"]["getRowsResponse"]["rowCount"], counts
+
+
+def _counts(node):
+    if isinstance(node, dict):
+        props = node.get("props", node)
+        if "data-count" in props:
+            yield props["data-count"], props["children"]
+        yield from _counts(props.get("children"))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _counts(item)
+
+
+def act(session, url, dependencies, action: str, selected: list[dict]) -> str:
+    values = {f"{BUTTONS[action]}.n_clicks": 1, "followups-grid.selectedRows": selected}
+    r = fire(session, url, dependencies, "followups-message.children", values, f"{BUTTONS[action]}.n_clicks")
+    assert r.status_code == 200, r.text
+    return json.dumps(r.json()["response"]["followups-message"]["children"])
+
+
+def make_due(db, owner: str, n: int, minutes: int = -5) -> list[int]:
+    """`n` new leads of `owner` whose T+3 is due `minutes` from now (five minutes ago by default)."""
     now = datetime.now(timezone.utc)
     with db() as s:
         s.connection(execution_options={"sqlite_begin": "IMMEDIATE"})  # a writer: wait for the app's writers
@@ -52,40 +117,24 @@ def make_due(db, owner: str, n: int) -> list[int]:
         leads = [Lead(company=f"Testhaus {owner} {now.timestamp()} {i}", email=f"{owner}-{now.timestamp()}-{i}@x.example",
                       business_type="HOTEL", owner_id=user.id, team_id=user.team_id, email_consent=True,
                       status="ACTIVE", registered_at=now - timedelta(days=9), updated_at=now,
-                      next_followup_at=now - timedelta(minutes=5)) for i in range(n)]
+                      next_followup_at=now + timedelta(minutes=minutes)) for i in range(n)]
         s.add_all(leads)
         s.commit()
         return [lead.id for lead in leads]
 
 
-def leads_in(payload) -> set[int]:
-    """The lead ids of the rows a callback rendered."""
-    if isinstance(payload, dict):
-        found = {payload["data-lead"]} if "data-lead" in payload else set()
-        return found.union(*(leads_in(v) for v in payload.values()))
-    if isinstance(payload, list):
-        return set().union(*(leads_in(v) for v in payload)) if payload else set()
-    return set()
-
-
-def due_rows(session, url, period="week") -> set[int]:
-    body = callback_body(LIST_OUTPUTS, [("followups-period", "value", period), ("followups-changed", "data", None)])
-    r = post_callback(session, url, body)
-    assert r.status_code == 200, r.text
-    return leads_in(r.json()["response"]["followups-list"]["children"])
-
-
-def press(session, url, dependencies, action: str, lead_id: int, step: str = "T3"):
-    """Post the Follow-ups page's action callback as if the row's button had been pressed."""
-    button = {"type": "followups-action", "action": action, "lead": lead_id, "step": step}
-    [cb] = [d for d in dependencies if d["output"].startswith("..followups-message.children")]
-    body = {"output": cb["output"], "outputs": [{"id": "followups-message", "property": "children"},
-                                                {"id": "followups-changed", "property": "data"}],
-            "inputs": [[{"id": button, "property": "n_clicks", "value": 1}]], "state": [],
-            "changedPropIds": [json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"]}
-    r = post_callback(session, url, body)
-    assert r.status_code == 200, r.text
-    return json.dumps(r.json()["response"]["followups-message"]["children"])
+def count_in_db(db, owner: str | None = None, window_end=None, overdue=False) -> dict:
+    """The week list's numbers, counted with plain SQL: planned and not paused (and, for `overdue`, due now)."""
+    paused = select(FollowupPause.lead_id)
+    stmt = select(func.count()).select_from(Lead).where(Lead.next_followup_at.is_not(None), Lead.id.not_in(paused))
+    if owner:
+        stmt = stmt.where(Lead.owner_id == select(User.id).where(User.username == owner).scalar_subquery())
+    if window_end is not None:
+        stmt = stmt.where(Lead.next_followup_at < window_end)
+    if overdue:
+        stmt = stmt.where(Lead.next_followup_at <= datetime.now(timezone.utc))
+    with db() as s:
+        return s.scalar(stmt)
 
 
 def mails_of(db, lead_id: int) -> int:
@@ -93,35 +142,138 @@ def mails_of(db, lead_id: int) -> int:
         return s.scalar(select(func.count()).select_from(EmailMessage).where(EmailMessage.lead_id == lead_id))
 
 
-def owner_of(db, lead_id: int) -> str:
+def paused_ids(db) -> set[int]:
     with db() as s:
-        return s.scalar(select(User.username).join(Lead, Lead.owner_id == User.id).where(Lead.id == lead_id))
+        return set(s.scalars(select(FollowupPause.lead_id)))
 
 
-def test_sales_sees_only_own_due_followups_and_the_manager_the_team(url, db):
+def pick(lead_id: int, step="T3") -> dict:
+    return {"lead_id": lead_id, "step": step, "company_link": "[x](/leads/1)"}
+
+
+def test_the_week_list_and_its_numbers_match_a_count_of_the_database(url, db, dependencies, sessions):
+    admin = signed_in(sessions, url, "admin")
+    end = period_end("week", datetime.now(timezone.utc))
+    before_overdue = count_in_db(db, window_end=end, overdue=True)
+    data, row_count, counts = rows(admin, url, dependencies, 0, 50)
+    after_overdue = count_in_db(db, window_end=end, overdue=True)
+    assert counts["total"] == row_count == count_in_db(db, window_end=end) and counts["paused"] == 0
+    assert before_overdue <= counts["overdue"] <= after_overdue and counts["total"] >= counts["overdue"]
+    assert len(data) == min(50, row_count)
+    assert [r["due_at"] for r in data] == sorted(r["due_at"] for r in data)
+    second, _, _ = rows(admin, url, dependencies, 50, 100)
+    assert not {r["lead_id"] for r in data} & {r["lead_id"] for r in second}
+    sales = signed_in(sessions, url, "sales")
+    _, sales_count, sales_counts = rows(sales, url, dependencies, 0, 50, window="all")
+    assert sales_counts["total"] == sales_count == count_in_db(db, owner="sales")
+
+
+def test_sales_sees_only_own_due_followups_and_the_manager_the_team(url, db, dependencies, sessions):
     mine, theirs, south = make_due(db, "sales", 3), make_due(db, "sales2", 3), make_due(db, "sales3", 2)
-    sales_rows = due_rows(sign_in(url, "sales"), url)
-    assert set(mine) <= sales_rows and not sales_rows & set(theirs + south)
-    assert {owner_of(db, lead_id) for lead_id in sales_rows} == {"sales"}
-    manager_rows = due_rows(sign_in(url, "manager"), url)
-    assert set(mine + theirs) <= manager_rows and not manager_rows & set(south)
-    assert set(mine + theirs + south) <= due_rows(sign_in(url, "admin"), url)
+
+    def ids(who):
+        data, _, _ = rows(signed_in(sessions, url, who), url, dependencies, 0, 200, search="Testhaus", window="overdue")
+        return {r["lead_id"] for r in data}
+    assert set(mine) <= ids("sales") and not ids("sales") & set(theirs + south)
+    assert set(mine + theirs) <= ids("manager") and not ids("manager") & set(south)
+    assert set(mine + theirs + south) <= ids("admin")
 
 
-def test_sales_cannot_send_now_even_by_hand_but_a_manager_sends_once(url, db, dependencies):
+def test_a_sales_user_pauses_own_leads_and_skips_the_others(url, db, dependencies, sessions):
+    mine, theirs = make_due(db, "sales", 4), make_due(db, "sales2", 2)
+    sales = signed_in(sessions, url, "sales")
+    said = act(sales, url, dependencies, "pause", [pick(i) for i in mine + theirs])
+    assert "4 paused, 2 skipped (2 not in your scope)" in said
+    assert set(mine) <= paused_ids(db) and not set(theirs) & paused_ids(db)
+    data, _, counts = rows(sales, url, dependencies, 0, 200, state="paused", window="all")
+    assert set(mine) <= {r["lead_id"] for r in data} and counts["paused"] == counts["total"] == len(data)
+    assert "4 resumed, 0 skipped" in act(sales, url, dependencies, "resume", [pick(i) for i in mine])
+    assert not set(mine) & paused_ids(db)
+
+
+def test_sales_cannot_send_now_even_by_hand_but_a_manager_sends_once(url, db, dependencies, sessions):
     [lead_id] = make_due(db, "sales", 1)
-    refused = press(sign_in(url, "sales"), url, dependencies, "send", lead_id)
-    assert "only managers and admins" in refused and mails_of(db, lead_id) == 0
-    manager = sign_in(url, "manager")
-    assert "Sent" in press(manager, url, dependencies, "send", lead_id)
-    assert "Already handled" in press(manager, url, dependencies, "send", lead_id)  # the second click
+    refused = act(signed_in(sessions, url, "sales"), url, dependencies, "send", [pick(lead_id)])
+    assert "can't send a follow-up now" in refused and mails_of(db, lead_id) == 0
+    manager = signed_in(sessions, url, "manager")
+    assert "1 sent, 0 skipped" in act(manager, url, dependencies, "send", [pick(lead_id)])
+    assert "0 sent, 1 skipped (1 already handled)" in act(manager, url, dependencies, "send", [pick(lead_id)])
     assert mails_of(db, lead_id) == 1
-    assert lead_id not in due_rows(manager, url, "today")
 
 
-def test_pause_then_resume_changes_the_timeline(url, db):
+def test_readers_are_refused_and_nothing_changes(url, db, dependencies, sessions):
     [lead_id] = make_due(db, "sales", 1)
-    sales = sign_in(url, "sales")
+    assert "can't change follow-ups" in act(signed_in(sessions, url, "analyst"), url, dependencies, "pause", [pick(lead_id)])
+    assert lead_id not in paused_ids(db)
+    viewer = signed_in(sessions, url, "viewer")
+    values = {**FILTERS, "followups-grid.getRowsRequest": {"startRow": 0, "endRow": 50}}
+    r = fire(viewer, url, dependencies, "followups-grid.getRowsResponse", values, "followups-grid.getRowsRequest")
+    assert r.status_code == 403
+    r = fire(viewer, url, dependencies, "followups-message.children",
+             {"followups-pause.n_clicks": 1, "followups-grid.selectedRows": [pick(lead_id)]}, "followups-pause.n_clicks")
+    assert r.status_code == 200 and "can't" in r.text and lead_id not in paused_ids(db)
+
+
+def test_the_csv_holds_the_filtered_list_in_the_callers_scope(url, db, dependencies, sessions):
+    for who, owner in (("admin", None), ("sales", "sales")):
+        values = {**FILTERS, "followups-window.value": "all", "followups-export.n_clicks": 1}
+        r = fire(signed_in(sessions, url, who), url, dependencies, "followups-download.data", values, "followups-export.n_clicks")
+        assert r.status_code == 200, r.text
+        download = r.json()["response"]["followups-download"]["data"]
+        lines = list(csv.DictReader(io.StringIO(download["content"])))
+        assert download["filename"] == "followups-all.csv" and len(lines) == count_in_db(db, owner=owner)
+        if owner:
+            with db() as s:
+                name = s.scalar(select(User.display_name).where(User.username == owner))
+            assert {line["owner"] for line in lines} == {name}
+
+
+def test_admin_run_now_returns_a_summary_and_others_are_refused(url, db, dependencies, sessions):
+    make_due(db, "sales2", 2)
+    values = {"followups-run.n_clicks": 1}
+    r = fire(signed_in(sessions, url, "admin"), url, dependencies, "followups-run-summary.children", values, "followups-run.n_clicks")
+    summary = json.dumps(r.json()["response"]["followups-run-summary"]["children"])
+    assert r.status_code == 200 and "Run " in summary and " sent, " in summary and " s" in summary
+    r = fire(signed_in(sessions, url, "manager"), url, dependencies, "followups-run-summary.children", values, "followups-run.n_clicks")
+    assert "can't start a follow-up run" in json.dumps(r.json()["response"]["followups-run-summary"])
+
+
+def open_page(session, url, path):
+    body = callback_body([("_pages_content", "children"), ("_pages_store", "data")],
+                         [("_pages_location", "pathname", path), ("_pages_location", "search", "")])
+    r = post_callback(session, url, body)
+    assert r.status_code == 200, r.text
+    return json.dumps(r.json()["response"]["_pages_content"]["children"])
+
+
+def test_pages_show_what_each_role_may_use_and_the_lead_timeline(url, db, dependencies, sessions):
+    admin_page = open_page(signed_in(sessions, url, "admin"), url, "/followups")
+    assert '"id": "followups-run"' in admin_page and '"rowModelType": "infinite"' in admin_page
+    manager_page = open_page(signed_in(sessions, url, "manager"), url, "/followups")
+    assert "followups-grid" in manager_page and '"id": "followups-run"' not in manager_page
+    analyst_page = json.loads(open_page(signed_in(sessions, url, "analyst"), url, "/followups"))
+    hidden = {n["props"]["id"] for n in _nodes(analyst_page) if "d-none" in str(n.get("props", {}).get("className"))}
+    assert {"followups-pause", "followups-resume", "followups-send"} <= hidden and "followups-export" not in hidden
+    assert "refusal" in open_page(signed_in(sessions, url, "viewer"), url, "/followups")
+    [lead_id] = make_due(db, "sales", 1)
+    act(signed_in(sessions, url, "manager"), url, dependencies, "send", [pick(lead_id)])
+    detail = open_page(signed_in(sessions, url, "sales"), url, f"/leads/{lead_id}")
+    assert '"data-status": "sent"' in detail and "SAMPLE_REQUEST" in detail and '"data-status": "planned"' in detail
+
+
+def _nodes(node):
+    if isinstance(node, dict):
+        if "props" in node:
+            yield node
+            yield from _nodes(node["props"].get("children"))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _nodes(item)
+
+
+def test_pause_then_resume_on_the_lead_page_changes_the_timeline(url, db, sessions):
+    [lead_id] = make_due(db, "sales", 1)
+    sales = signed_in(sessions, url, "sales")
 
     def click(which):
         inputs = [("lead-followups-pause", "n_clicks", 1 if which == "pause" else None),
@@ -134,61 +286,51 @@ def test_pause_then_resume_changes_the_timeline(url, db):
 
     paused = click("pause")
     assert '"data-status": "paused"' in json.dumps(paused["lead-followups"]["children"])
-    assert paused["lead-followups-pause"]["disabled"] is True and lead_id not in due_rows(sales, url)
+    assert paused["lead-followups-pause"]["disabled"] is True and lead_id in paused_ids(db)
     resumed = click("resume")
     timeline = json.dumps(resumed["lead-followups"]["children"])
     assert '"data-status": "paused"' not in timeline and '"data-status": "planned"' in timeline
-    assert resumed["lead-followups-resume"]["disabled"] is True
 
 
-def test_admin_run_now_returns_a_summary_and_others_are_refused(url, db, dependencies):
-    make_due(db, "sales2", 2)
-    [cb] = [d for d in dependencies if d["output"].startswith("..followups-run-summary.children")]
-    changed = cb["output"].split("...")[1].rstrip(".")
-    body = {"output": cb["output"], "outputs": [{"id": "followups-run-summary", "property": "children"},
-                                                {"id": "followups-changed", "property": changed.split(".", 1)[1]}],
-            "inputs": [{"id": "followups-run", "property": "n_clicks", "value": 1}], "state": [],
-            "changedPropIds": ["followups-run.n_clicks"]}
-    r = post_callback(sign_in(url, "admin"), url, body)
-    summary = json.dumps(r.json()["response"]["followups-run-summary"]["children"])
-    assert r.status_code == 200 and "Run " in summary and " sent, " in summary and " s" in summary
-    refused = post_callback(sign_in(url, "manager"), url, body).json()["response"]["followups-run-summary"]
-    assert "only admins" in json.dumps(refused)
-
-
-def test_a_lead_outside_the_callers_scope_is_refused(url, db, dependencies):
-    [other] = make_due(db, "sales2", 1)
-    [south] = make_due(db, "sales3", 1)
-    assert "not found" in press(sign_in(url, "sales"), url, dependencies, "pause", other)
-    assert "not found" in press(sign_in(url, "manager"), url, dependencies, "send", south)
+def stored(db) -> tuple:
     with db() as s:
-        assert s.get(FollowupPause, other) is None
-    assert mails_of(db, south) == 0
-    assert "may not change" in press(sign_in(url, "analyst"), url, dependencies, "pause", other)  # read-only
+        return tuple(s.scalar(select(func.count()).select_from(m)) for m in (FollowupPause, EmailMessage, EventRecord))
 
 
-def open_page(session, url, path):
-    body = callback_body([("_pages_content", "children"), ("_pages_store", "data")],
-                         [("_pages_location", "pathname", path), ("_pages_location", "search", "")])
-    r = post_callback(session, url, body)
-    assert r.status_code == 200, r.text
-    return json.dumps(r.json()["response"]["_pages_content"]["children"])
+HOSTILE = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20),
+                    st.sampled_from([1e308, -1, 10**20, "x" * 5000, "T3", "all", "due_at", "<script>"]),
+                    st.lists(st.integers() | st.text(max_size=5), max_size=3),
+                    st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8), max_size=3))
+REQUESTS = st.one_of(HOSTILE, st.fixed_dictionaries(
+    {"startRow": HOSTILE | st.integers(0, 10**7), "endRow": HOSTILE | st.integers(0, 10**7)},
+    optional={"sortModel": st.lists(st.fixed_dictionaries({"colId": HOSTILE | st.sampled_from(["company", "lead_id; drop"]),
+                                                           "sort": HOSTILE | st.sampled_from(["asc", "desc"])}), max_size=4) | HOSTILE,
+              "filterModel": HOSTILE}))
+SELECTIONS = st.one_of(HOSTILE, st.lists(st.one_of(HOSTILE, st.fixed_dictionaries(
+    {"lead_id": HOSTILE | st.integers(-5, 10**12), "step": HOSTILE})), max_size=4))
 
 
-def test_pages_show_the_run_button_to_admins_only_and_the_lead_timeline(url, db, dependencies):
-    assert '"id": "followups-run"' in open_page(sign_in(url, "admin"), url, "/followups")
-    manager_page = open_page(sign_in(url, "manager"), url, "/followups")
-    assert "followups-list" in manager_page and '"id": "followups-run"' not in manager_page
-    assert "refusal" in open_page(sign_in(url, "viewer"), url, "/followups")
-    [lead_id] = make_due(db, "sales", 1)
-    press(sign_in(url, "manager"), url, dependencies, "send", lead_id)
-    detail = open_page(sign_in(url, "sales"), url, f"/leads/{lead_id}")
-    assert '"data-status": "sent"' in detail and "SAMPLE_REQUEST" in detail and '"data-status": "planned"' in detail
-
-
-def test_a_forged_action_gets_a_message_not_a_server_error(url, db, dependencies):
-    [lead_id] = make_due(db, "sales", 1)
-    manager = sign_in(url, "manager")
-    assert "unknown follow-up action" in press(manager, url, dependencies, "delete", lead_id)
-    assert "not found" in press(manager, url, dependencies, "pause", 10**9)
-    assert mails_of(db, lead_id) == 0
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(who=st.sampled_from(["admin", "manager", "sales", "analyst", "viewer"]), request=REQUESTS,
+       selection=SELECTIONS, action=st.sampled_from(sorted(BUTTONS)),
+       filters=st.fixed_dictionaries({k: HOSTILE | st.just(v) for k, v in FILTERS.items()}))
+def test_hostile_values_get_a_refusal_or_a_message(url, db, dependencies, sessions, who, request, selection, action, filters):
+    session = signed_in(sessions, url, who)
+    before = stored(db)
+    r = fire(session, url, dependencies, "followups-grid.getRowsResponse", {**filters, "followups-grid.getRowsRequest": request},
+             "followups-grid.getRowsRequest")
+    assert r.status_code in (200, 204, 400, 403), r.text[:300]
+    r = fire(session, url, dependencies, "followups-download.data",
+             {**filters, "followups-grid.getRowsRequest": request, "followups-export.n_clicks": 1}, "followups-export.n_clicks")
+    assert r.status_code in (200, 204, 400, 403), r.text[:300]
+    assert stored(db) == before  # reading changes nothing
+    r = fire(session, url, dependencies, "followups-message.children",
+             {f"{BUTTONS[action]}.n_clicks": 1, "followups-grid.selectedRows": selection}, f"{BUTTONS[action]}.n_clicks")
+    assert r.status_code in (200, 204, 400, 403), r.text[:300]
+    if r.status_code != 200:
+        assert stored(db) == before
+    else:
+        said = json.dumps(r.json()["response"]["followups-message"]["children"])
+        assert "alert" in said  # a message: what was done and skipped, or why nothing was
+        if "alert-danger" in said:
+            assert stored(db) == before

@@ -158,7 +158,7 @@ def test_the_preview_callback_over_http(live_server):
         assert answer.status_code == 200 and "exceeds a rendering limit" in answer.text and len(answer.content) < 5000
         assert time.monotonic() - started < 5
     sales = preview(sign_in(url, "sales"), url, *good)
-    assert "may not open admin_templates" in sales.text and ids.TEMPLATES_FRAME not in sales.text
+    assert "can't open the mail templates" in sales.text and ids.TEMPLATES_FRAME not in sales.text
     spec, outputs = registered_outputs(admin, url, ids.TEMPLATES_PREVIEW)
     anonymous = {**callback_body([(ids.TEMPLATES_ISSUES, "children")], [(ids.TEMPLATES_PREVIEW, "n_clicks", 1)],
                                  editor_state(*good)), "output": spec, "outputs": outputs}
@@ -178,7 +178,7 @@ def test_choosing_a_template_version_or_variant_shows_a_refusal_to_roles_without
         for trigger, state in SELECTIONS:
             answer = registered_call(session, url, trigger, state)
             assert answer.status_code == 200, (username, trigger, answer.text[:300])
-            assert "Not available" in answer.text and "may not open admin_templates" in answer.text
+            assert "Not available" in answer.text and "can't open the mail templates" in answer.text
             assert "Welcome" not in answer.text  # nothing of the template itself
     admin = sign_in(url, "admin")
     chosen = registered_call(admin, url, *SELECTIONS[2]).json()["response"]
@@ -195,7 +195,7 @@ def test_save_and_activate_callbacks_over_http(live_server, uow):
                  (ids.TEMPLATES_DECLARED, "value", "company"), (ids.TEMPLATES_SUBJECT, "value", subject),
                  (ids.TEMPLATES_HTML, "value", "<p>Hi</p>" + FOOT), (ids.TEMPLATES_TEXT, "value", "Hi" + FOOT)]
         buttons = [(ids.TEMPLATES_SAVE, "n_clicks", 1), (ids.TEMPLATES_ACTIVATE, "n_clicks", None)]
-        body = callback_body([(ids.TEMPLATES_TABLE, "data")], buttons, state)
+        body = callback_body([(ids.TEMPLATES_TABLE, "rowData")], buttons, state)
         return post_callback(session, live_server.url, {**body, "output": spec, "outputs": outputs,
                                                        "changedPropIds": [f"{button}.n_clicks"]})
 
@@ -204,7 +204,7 @@ def test_save_and_activate_callbacks_over_http(live_server, uow):
     saved = click(ids.TEMPLATES_SAVE)
     assert saved.status_code == 200 and "Saved welcome-en version 2" in saved.text
     manager = click(ids.TEMPLATES_ACTIVATE, session=sign_in(live_server.url, "manager"), version=2)
-    assert "may view templates but not change them" in manager.text
+    assert "can't change templates" in manager.text
     assert rendered(uow, "WELCOME", "en", "x").template_version == 1
     assert "version 2 is now the active version" in click(ids.TEMPLATES_ACTIVATE, version=2).text
     assert rendered(uow, "WELCOME", "en", "x").subject == "Welcome, Linde!"

@@ -12,18 +12,14 @@ import requests
 
 from services.followups import run_due_followups
 from tests.conftest import ROOT, LiveServer, make_settings
-from tests.http_helpers import callback_body, post_callback, sign_in
+from tests.http_helpers import leads_grid_body, post_callback, sign_in
 from tests.integration.test_metrics import ALL_HOURS, AUTH, TOKEN, registration, sample, scrape
 
 PROMETHEUS = "/usr/bin/prometheus"
 DASHBOARD = ROOT / "grafana" / "dashboards" / "followup-cockpit.json"
 ALERTS = ROOT / "grafana" / "alerts.yml"
 RATE_INTERVAL = "30s"  # what Grafana's $__rate_interval becomes at a 1 s scrape interval, with room
-LEADS_CALLBACK = callback_body(
-    [("leads-table", "data"), ("leads-table", "page_count"), ("leads-total", "children")],
-    [("leads-search", "value", ""), ("leads-status", "value", None), ("leads-type", "value", None),
-     ("leads-owner", "value", None), ("leads-table", "page_current", 0), ("leads-table", "page_size", 25),
-     ("leads-table", "sort_by", [])])
+LEADS_CALLBACK = leads_grid_body()
 
 
 def free_port() -> int:

@@ -11,7 +11,8 @@ from data.db import make_engine, make_session_factory
 from data.followup_models import FollowupStepRecord
 from data.migrate import downgrade, upgrade
 from data.models import AuthSession, Base, EventRecord, Lead, Team, User
-from data.repositories import LeadQuery
+from data.grid_filters import ColumnFilter, GridWindow
+from data.lead_grid import LeadQuery
 from data.uow import SqlAlchemyUnitOfWork
 from domain.model import followup_state
 from domain.roles import Scope
@@ -67,7 +68,7 @@ class RepositoryContract:
             tx.leads.add(self._lead(1, anna, None, sample_delivered_at=local))
             tx.commit()
         with uow(write=False) as tx:
-            lead, = tx.leads.page(LeadQuery(scope=Scope()))[0]
+            (lead, _owner), = tx.lead_grid.page(LeadQuery(scope=Scope()))[0]
             assert lead.sample_delivered_at == local and lead.sample_delivered_at.utcoffset() == timedelta(0)
 
     def test_lead_pages_respect_scope_search_sort_and_paging(self, uow):
@@ -77,11 +78,12 @@ class RepositoryContract:
                 tx.leads.add(self._lead(n, anna if n < 20 else ben, nord if n < 20 else sued))
             tx.commit()
         with uow(write=False) as tx:
-            rows, total = tx.leads.page(LeadQuery(scope=Scope(team_id=nord, user_id=anna), limit=5, offset=5,
-                                                  sort_by="score", descending=False))
-            assert total == 20 and [r.score for r in rows] == [5, 6, 7, 8, 9]
-            rows, total = tx.leads.page(LeadQuery(scope=Scope(team_id=sued), search="wien"))
-            assert total == 5 and all(r.owner_id == ben and r.city == "Wien" for r in rows)
+            rows, total = tx.lead_grid.page(LeadQuery(scope=Scope(team_id=nord, user_id=anna),
+                                                      window=GridWindow(5, 5, (("score", False),))))
+            assert total == 20 and [r.score for r, _owner in rows] == [5, 6, 7, 8, 9]
+            rows, total = tx.lead_grid.page(LeadQuery(scope=Scope(team_id=sued), search="wien"))
+            assert total == 5 and all(r.owner_id == ben and r.city == "Wien" for r, _owner in rows)
+            rows = [r for r, _owner in rows]
             assert tx.leads.get(rows[0].id, Scope(team_id=nord)) is None
             assert tx.leads.status_counts(Scope()) == {"ACTIVE": 30}
 
@@ -97,7 +99,8 @@ class RepositoryContract:
             tx.commit()
         with uow(write=False) as tx:
             def page(sort_by, descending=False):
-                return tx.leads.page(LeadQuery(scope=Scope(), sort_by=sort_by, descending=descending))[0]
+                return [r for r, _owner in tx.lead_grid.page(LeadQuery(scope=Scope(),
+                                                                       window=GridWindow(sort=((sort_by, descending),))))[0]]
             assert [r.contact_name[-1] for r in page("contact_name")] == list("ABCDEFG")
             labels = [followup_state(r.status, r.last_followup_step) for r in page("followup")]
             assert labels == ["awaiting T+3"] * 2 + ["T+3 sent"] + ["T+7 sent"] * 2 + ["closed"] * 2
@@ -113,11 +116,37 @@ class RepositoryContract:
             tx.commit()
         with uow(write=False) as tx:
             def found(term):
-                return sorted(r.company for r in tx.leads.page(LeadQuery(scope=Scope(), search=term))[0])
+                return sorted(r.company for r, _owner in tx.lead_grid.page(LeadQuery(scope=Scope(), search=term))[0])
             assert found("müller") == ["MÜLLERS Gasthof"]
             assert found("ölb") == ["Café Ölberg"] and found("CAFÉ") == ["Café Ölberg"]
             assert found("100%") == ["100% Bio_Kantine"] and found("o_k") == ["100% Bio_Kantine"]
             assert tx.users.team_by_name("SÜD").name == "Süd"
+
+    def test_lead_pages_keep_to_a_drill_downs_leads_and_filter_and_sort_by_any_grid_column(self, uow):
+        nord, sued, anna, ben = self._team_and_users(uow)
+        with uow() as tx:
+            for n in range(12):
+                tx.leads.add(self._lead(n, anna if n % 2 else ben, nord if n % 2 else sued))
+            tx.commit()
+        by_id = GridWindow(0, 100, (("id", False),))
+        with uow(write=False) as tx:
+            ids = [lead.id for lead, _owner in tx.lead_grid.page(LeadQuery(scope=Scope(), window=by_id))[0]]
+            picked = tuple(ids[::3])
+            rows, total = tx.lead_grid.page(LeadQuery(scope=Scope(), lead_ids=picked, window=by_id))
+            assert total == len(picked) == 4 and [lead.id for lead, _owner in rows] == list(picked)
+            assert tx.lead_grid.page(LeadQuery(scope=Scope(team_id=nord), lead_ids=picked, window=by_id))[1] == 2
+            assert tx.lead_grid.page(LeadQuery(scope=Scope(), lead_ids=()))[1] == 0
+            high = ColumnFilter("score", "number", "greaterThanOrEqual", 6)
+            köln = ColumnFilter("city", "text", "equals", "KÖLN")
+            rows, total = tx.lead_grid.page(LeadQuery(scope=Scope(), window=GridWindow(0, 3, (("owner", True), ("score", False)),
+                                                                                      (high,))))
+            assert total == 6 and [(owner, lead.score) for lead, owner in rows] == [("Ben", 6), ("Ben", 8), ("Ben", 10)]
+            rows, total = tx.lead_grid.page(LeadQuery(scope=Scope(), window=GridWindow(0, 100, (("id", False),), (high, köln))))
+            assert total == 3 and {lead.score for lead, _owner in rows} == {7, 9, 11}
+            day = ColumnFilter("registered_at", "date", "inRange", T0.date(), T0.date())
+            assert tx.lead_grid.page(LeadQuery(scope=Scope(), window=GridWindow(0, 100, (("id", False),), (day,))))[1] == 12
+            assert [lead.id for lead, _owner in tx.lead_grid.stream(LeadQuery(scope=Scope(), lead_ids=picked, window=by_id))] \
+                == list(picked)
 
     def test_ending_sessions_keeps_the_one_asked_for(self, uow):
         _n, _s, anna, _b = self._team_and_users(uow)

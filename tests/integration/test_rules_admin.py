@@ -51,15 +51,25 @@ def ready_lead(uow) -> int:
         return lead.id
 
 
-def conversions_action(button: str, review_id, label, lead_id) -> dict:
-    """The Conversions page's one callback, as the browser posts it when `button` is clicked."""
-    buttons = (ids.CONVERSIONS_REVIEW_SAVE, ids.CONVERSIONS_CONVERT, ids.CONVERSIONS_UNDO)
-    body = callback_body([(ids.CONVERSIONS_DECISIONS, "data"), (ids.CONVERSIONS_REVIEWS, "data"),
-                          (ids.CONVERSIONS_MESSAGE, "children")], [(b, "n_clicks", 1 if b == button else None) for b in buttons],
-                         [(ids.CONVERSIONS_REVIEW_ID, "value", review_id), (ids.CONVERSIONS_REVIEW_LABEL, "value", label),
-                          (ids.CONVERSIONS_LEAD, "value", lead_id)])
-    body["changedPropIds"] = [f"{button}.n_clicks"]
-    return body
+def conversions_call(session, url, trigger: tuple[str, str, object], state=()) -> dict:
+    """A Conversions page callback as the browser posts it: the outputs Dash registered for the callback
+    `trigger` starts (outputs that allow duplicates carry a suffix), the page's values as state."""
+    spec = next(d for d in session.get(f"{url}/_dash-dependencies").json()
+                if any(i["id"] == trigger[0] and i["property"] == trigger[1] for i in d["inputs"]))
+    outputs = [dict(zip(("id", "property"), p.rsplit(".", 1))) for p in spec["output"].strip(".").split("...")]
+    given = {(i, p): v for i, p, v in [trigger, *state]}
+    body = {"output": spec["output"], "outputs": outputs, "changedPropIds": [f"{trigger[0]}.{trigger[1]}"],
+            "inputs": [{**i, "value": given.get((i["id"], i["property"]))} for i in spec["inputs"]],
+            "state": [{**i, "value": given.get((i["id"], i["property"]))} for i in spec["state"]]}
+    r = post_callback(session, url, body)
+    assert r.status_code == 200, r.text[:300]
+    return r.json()["response"]
+
+
+def decision_rows(session, url, lead_id: int) -> list[dict]:
+    """The lead's rows in the Conversions page's decisions grid (every group)."""
+    grid = conversions_call(session, url, (ids.CONVERSIONS_DECISIONS, "getRowsRequest", {"startRow": 0, "endRow": 200}))
+    return [r for r in grid[ids.CONVERSIONS_DECISIONS]["getRowsResponse"]["rowData"] if r["lead_id"] == lead_id]
 
 
 def review_of(uow, lead_id: int) -> int | None:
@@ -68,7 +78,7 @@ def review_of(uow, lead_id: int) -> int | None:
 
 
 def save(session, url, expression, rule_id=None, name="Big hotels", decision="REVIEW"):
-    body = callback_body([(ids.RULES_TABLE, "data"), (ids.RULES_MESSAGE, "children")], [(ids.RULES_SAVE, "n_clicks", 1)],
+    body = callback_body([(ids.RULES_TABLE, "rowData"), (ids.RULES_MESSAGE, "children")], [(ids.RULES_SAVE, "n_clicks", 1)],
                          list(zip(RULE_STATES, ["value"] * 7, [rule_id, name, expression, decision, 20, "off", ""])))
     r = post_callback(session, url, body)
     assert r.status_code == 200
@@ -96,8 +106,8 @@ def test_an_admin_saves_and_each_edit_is_a_new_version(url, uow):
     assert [r for r in rules(uow) if r[0] == rule_id] == [(rule_id, "Very big orders", "lead.estimated_volume >= 25000", 2)]
 
 
-@pytest.mark.parametrize("username,refusal", [("sales", "may not open admin_rules"),
-                                              ("manager", "may read rules but not change them")])
+@pytest.mark.parametrize("username,refusal", [("sales", "can't open the conversion rules"),
+                                              ("manager", "can't change rules")])
 def test_sales_and_managers_cannot_change_rules_the_server_refuses(url, uow, username, refusal):
     before = rules(uow)
     message = save(sign_in(url, username), url, "lead.score >= 0", rule_id=before[0][0], name=before[0][1])
@@ -124,12 +134,27 @@ def test_an_owner_logs_an_unsure_reply_a_manager_labels_it_and_then_undoes_the_c
     assert "waits for a person" in json.dumps(post_callback(sales, url, body).json())
     assert wait_for(lambda: review_of(uow, lead_id) is not None), "the unsure reply did not reach the review queue"
     review_id = review_of(uow, lead_id)
-    act = conversions_action(ids.CONVERSIONS_REVIEW_SAVE, review_id, "POSITIVE", None)
-    labelled = post_callback(manager, url, act).json()["response"]
-    assert [d["decision"] for d in labelled[ids.CONVERSIONS_DECISIONS]["data"] if d["lead_id"] == lead_id] == ["CONVERT"]
-    undo = conversions_action(ids.CONVERSIONS_UNDO, None, None, lead_id)
-    assert "only managers and admins" in json.dumps(post_callback(sales, url, undo).json())
-    assert "undone" in json.dumps(post_callback(manager, url, undo).json())
+    labelled = conversions_call(manager, url, (ids.CONVERSIONS_REVIEW_SAVE, "n_clicks", 1),
+                                [(ids.CONVERSIONS_REVIEWS, "selectedRows", [{"id": review_id, "lead_id": lead_id}]),
+                                 (ids.CONVERSIONS_REVIEW_LABEL, "value", "POSITIVE")])
+    assert f"Reply #{review_id} labelled POSITIVE" in json.dumps(labelled[ids.CONVERSIONS_MESSAGE])
+    assert review_id not in [r["id"] for r in labelled[ids.CONVERSIONS_REVIEWS]["rowData"]]
+    [row] = decision_rows(manager, url, lead_id)
+    assert (row["decision"], row["action"], row["times"]) == ("CONVERT", "Undo", 1)
+    assert decision_rows(sales, url, lead_id)[0]["action"] == ""  # sales see the row, not the button
+    click = (ids.CONVERSIONS_DECISIONS, "cellClicked", {"colId": "action", "rowId": str(row["id"]), "rowIndex": 0})
+    refused = conversions_call(sales, url, click)
+    assert refused[ids.CONVERSIONS_CONFIRM]["is_open"] is False
+    assert "can't convert a lead or undo a conversion by hand" in json.dumps(refused[ids.CONVERSIONS_MESSAGE])
+    asked = conversions_call(manager, url, click)
+    target = asked[ids.CONVERSIONS_TARGET]["data"]
+    assert asked[ids.CONVERSIONS_CONFIRM]["is_open"]
+    assert target == {"lead_id": lead_id, "company": row["company"], "action": "undo"}
+    confirm = (ids.CONVERSIONS_CONFIRM_OK, "n_clicks", 1)
+    forged = conversions_call(sales, url, confirm, [(ids.CONVERSIONS_TARGET, "data", target)])
+    assert "can't convert a lead or undo a conversion by hand" in json.dumps(forged[ids.CONVERSIONS_MESSAGE])
+    undone = conversions_call(manager, url, confirm, [(ids.CONVERSIONS_TARGET, "data", target)])
+    assert "undone" in json.dumps(undone[ids.CONVERSIONS_MESSAGE])
     with uow(write=False) as tx:
         s = tx.session
         assert s.get(Lead, lead_id).status == "QUALIFIED"
@@ -154,7 +179,7 @@ def load_rule_call(session, url, rule_id):
 def test_loading_a_rule_shows_a_refusal_to_roles_without_the_page(url, uow, username):
     rule_id, name, expression, _version = rules(uow)[0]
     answer = load_rule_call(sign_in(url, username), url, rule_id)
-    assert answer.status_code == 200 and "Not available" in answer.text and "may not open admin_rules" in answer.text
+    assert answer.status_code == 200 and "Not available" in answer.text and "can't open the conversion rules" in answer.text
     assert expression not in answer.text and name not in answer.text
     loaded = load_rule_call(sign_in(url, "manager"), url, rule_id).json()["response"]
     assert loaded[ids.RULES_EXPRESSION]["value"] == expression and ids.RULES_MESSAGE not in loaded

@@ -59,7 +59,7 @@ def test_a_viewers_member_drill_down_on_the_stream_is_the_aggregate_asked_for(se
 
 
 def cockpit_callback(session, url: str, team, view: dict):
-    body = callback_body([("cockpit-body", "children")],
+    body = callback_body([("cockpit-body", "children"), ("cockpit-title", "children")],
                          [("cockpit-team", "value", team), ("cockpit-period", "value", "30d"),
                           ("cockpit-live-snapshot", "data", None), ("cockpit-refresh", "n_intervals", None)],
                          [("cockpit-view", "data", view)])
@@ -94,7 +94,7 @@ def test_a_viewers_member_export_is_refused(served, table):
     url, ids = served
     r = sign_in(url, "viewer").get(f"{url}/export/{table}.csv?user={ids['sales']}")
     assert r.status_code == 403 and r.headers["Content-Type"].startswith("application/problem+json")
-    assert r.json()["detail"] == "role viewer may not export"
+    assert r.json()["detail"] == "Your role (viewer) can't download exports. Ask an admin if you need access."
 
 
 def test_an_analyst_still_filters_the_analytics_by_person(served):
