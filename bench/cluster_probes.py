@@ -42,6 +42,11 @@ def reply(lead_id: int) -> dict:
             "time": now, "subject": f"lead/{lead_id}", "data": {"lead_id": lead_id, "replied_at": now, "label": "NEUTRAL"}}
 
 
+def post_batch(url: str, events: list[dict], timeout: float = 60) -> int:
+    headers = {**EVENT_HEADERS, "Content-Type": "application/cloudevents-batch+json"}
+    return requests.post(f"{url}/api/events", data=json.dumps(events), headers=headers, timeout=timeout).status_code
+
+
 def post_event(url: str, event: dict, timeout: float = 10) -> int:
     return requests.post(f"{url}/api/events", data=json.dumps(event), headers=EVENT_HEADERS, timeout=timeout).status_code
 
