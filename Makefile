@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test bench bench-scale lint clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# deploy/'s replicas behind HAProxy on the local PostgreSQL, at BENCH_REPLICAS=1,2,3 (bench/scale.py)
+bench-scale: $(STAMP)
+	scripts/system-packages
+	$(PY) -m bench.scale
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import requests
@@ -110,6 +111,14 @@ class Cluster:
                 return max(leading, key=lambda r: _last_line_time(r.log(), LEADER_LINE))
             time.sleep(0.2)
         raise AssertionError("no replica leads the scheduler")
+
+    def took_lead_after(self, since: float) -> float | None:
+        """When (time.time()) a live replica first logged taking the lead after `since`; None if none has."""
+        stamps = [datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+                  for r in self.members if r.alive()
+                  for m in re.finditer(r"^(\S+ \S+) .*" + re.escape(LEADER_LINE), r.log(), re.MULTILINE)]
+        later = [t for t in stamps if t >= since]
+        return min(later) if later else None
 
     def kill(self, replica: Replica) -> None:
         """SIGKILL: the process ends where it stands, as a crashed host's would."""

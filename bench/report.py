@@ -102,6 +102,14 @@ def render_markdown(timed: Sequence[dict], values: Sequence[dict], machine: dict
     return "\n".join(lines)
 
 
+SCALE_START, SCALE_END = "<!-- scale-out start -->", "<!-- scale-out end -->"
+
+
+def scale_block(section: str) -> str:
+    """The scale-out section (bench/scale.md, written by `make bench-scale`) as results.md holds it."""
+    return f"{SCALE_START}\n{section.rstrip()}\n{SCALE_END}"
+
+
 def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -115,7 +123,9 @@ def write_report(folder: Path, timed: Sequence[dict], values: Sequence[dict], ma
     _write_atomic(json_path, json.dumps(json_rows(timed, values), indent=2, ensure_ascii=False) + "\n")
     # Profiles are written by people (py-spy, before and after a change): kept in their own file and
     # carried into every report, so a new run never drops them.
-    profiles = Path(folder) / "profiles.md"
+    profiles, scale = Path(folder) / "profiles.md", Path(folder) / "scale.md"
     notes = "\n" + profiles.read_text(encoding="utf-8") if profiles.exists() else ""
+    if scale.exists():  # the last `make bench-scale`, kept the same way
+        notes = "\n" + scale_block(scale.read_text(encoding="utf-8")) + "\n" + notes
     _write_atomic(md_path, render_markdown(timed, values, machine, data) + notes)
     return json_path, md_path

@@ -42,17 +42,23 @@ def read_position(cur: duckdb.DuckDBPyConnection) -> int:
 def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int, now: datetime,
                 links: list[tuple] = ()) -> None:
     """Append `rows` (FACT_COLUMNS order), link registrations to their leads (`links`, LINK_COLUMNS
-    order), refresh the aggregates of the days touched, store `position`: one transaction."""
-    frames = {"batch": pd.DataFrame(rows, columns=list(FACT_COLUMNS), dtype=object),
-              "links": pd.DataFrame(list(links), columns=list(LINK_COLUMNS), dtype=object)}
+    order), refresh the aggregates of the days touched, store `position`: one transaction. A batch of
+    one event (the live case) runs four short statements; the link statements only when it links."""
+    frames = {}
     cur.begin()
     try:
-        for name, frame in frames.items():
-            cur.register(name, frame)
-        if rows or links:
-            for name in ("projection_insert_events", "projection_link_registrations", "projection_touched_days",
-                         "projection_delete_days", "projection_insert_days"):
-                cur.execute(named_sql.load(name))
+        days = {row[4].date() for row in rows if row[4] is not None}
+        if rows:
+            frames["batch"] = _register(cur, "batch", rows, FACT_COLUMNS)
+            cur.execute(named_sql.load("projection_insert_events"))
+        if links:
+            frames["links"] = _register(cur, "links", list(links), LINK_COLUMNS)
+            cur.execute(named_sql.load("projection_link_registrations"))
+            days |= {day for (day,) in cur.execute(named_sql.load("projection_linked_days")).fetchall()}
+        if days:
+            touched = sorted(days)
+            cur.execute(named_sql.load("projection_delete_days"), [touched])
+            cur.execute(named_sql.load("projection_insert_days"), [touched])
         cur.execute(named_sql.load("projection_save_position"), [POSITION_NAME, position, naive_utc(now)])
         cur.commit()
     except BaseException:
@@ -61,6 +67,12 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
     finally:
         for name in frames:
             cur.unregister(name)
+
+
+def _register(cur: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], columns: tuple) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(columns), dtype=object)
+    cur.register(name, frame)
+    return frame
 
 
 def naive_utc(value: datetime) -> datetime:

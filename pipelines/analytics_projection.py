@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 VERSION_SUFFIX = re.compile(r"\.v\d+$")
 NO_LEAD = LeadFacts(None, None, None, None)
 MAX_LINGER_S = 0.05  # the most a wake-up waits: event-to-screen stays well under 100 ms of it
+QUIET_S = 0.25  # idle this long before a wake-up: nothing to gather, apply at once
 
 
 def short_type(type_: str) -> str:
@@ -169,9 +170,12 @@ class AnalyticsProjection(Worker):
         self.catch_up()
         return False  # catch_up reads until the log is exhausted
 
-    def linger_after(self, took: float) -> float:
-        # Waiting at least as long as the last pass took keeps the projection to half a core under load,
-        # leaving the rest to requests.
+    def linger_after(self, took: float, waited: float) -> float:
+        # The first event after a quiet spell goes to the screens at once. In a busy spell, waiting at
+        # least as long as the last pass took gathers the burst into one batch and keeps the
+        # projection to half a core under load, leaving the rest to requests.
+        if waited >= QUIET_S:
+            return 0.0
         return min(MAX_LINGER_S, max(self.linger_seconds, took))
 
     def closed(self) -> bool:

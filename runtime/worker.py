@@ -59,8 +59,9 @@ class Worker:
         """How long to wait for a wake-up when there is no more work."""
         return self.poll_seconds
 
-    def linger_after(self, took: float) -> float:
-        """How long to gather commits after a wake-up; `took`: the seconds the last pass took."""
+    def linger_after(self, took: float, waited: float) -> float:
+        """How long to gather commits after a wake-up; `took`: the seconds the last pass took, `waited`:
+        the seconds the worker had been idle when the wake-up came."""
         return self.linger_seconds
 
     def closed(self) -> bool:
@@ -135,8 +136,9 @@ class Worker:
         return delay
 
     def _wait(self, seconds: float, took: float) -> None:
+        idle_since = time.monotonic()
         if self._wake.wait(seconds):
-            linger = self.linger_after(took)
+            linger = self.linger_after(took, time.monotonic() - idle_since)
             if linger > 0:
                 self._stop.wait(linger)  # let a burst of commits gather into one pass
         self._wake.clear()

@@ -79,3 +79,19 @@ def test_stream_latency_and_whole_downloads_are_held_to_their_own_numbers():
     assert "OVER TARGET" in verdict(1200.0, "event-to-screen latency over SSE (sales)")
     assert verdict(7872.0, "CSV export, 1,000,000 rows: time to last byte") == "a throughput: see the figures"
     assert "OVER TARGET" in verdict(205.0, "CSV export of the events table: time to first byte")
+
+
+def test_a_scale_out_run_replaces_its_section_and_keeps_the_profile_notes():
+    from bench.scale import splice
+    profiles = "## Where the time went\n\nnotes\n"
+    first = splice("# Results\n\n| a |\n\n" + profiles, "## Scale-out\n\nrun 1", profiles)
+    assert first.index("run 1") < first.index("## Where the time went") and first.endswith(profiles)
+    second = splice(first, "## Scale-out\n\nrun 2", profiles)
+    assert "run 2" in second and "run 1" not in second and second.count("## Scale-out") == 1
+    assert second.endswith(profiles)
+
+
+def test_every_report_carries_the_last_scale_out_section(tmp_path):
+    (tmp_path / "scale.md").write_text("## Scale-out\n\n| 3 replicas |\n", encoding="utf-8")
+    _, md = write_report(tmp_path, [], [], MACHINE, DATA)
+    assert "| 3 replicas |" in md.read_text(encoding="utf-8")

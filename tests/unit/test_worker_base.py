@@ -157,3 +157,28 @@ def test_backoff_doubles_from_its_base_up_to_its_cap_with_jitter():
     assert 8 * 0.7 <= min(delays) < max(delays) <= 8 * 1.3
     capped = [backoff(30, base=2.0, cap=600.0) for _ in range(200)]
     assert 420 <= min(capped) < max(capped) <= 780
+
+
+def test_linger_is_told_how_long_the_worker_was_idle(workers):
+    class Recording(Counting):
+        waits: list[float] = []
+
+        def linger_after(self, took, waited):
+            self.waits.append(waited)
+            return 0.0
+
+    worker = workers(Recording(poll_seconds=30))
+    assert passes(worker, 1)
+    time.sleep(0.3)
+    worker.wake()
+    assert passes(worker, 1)
+    assert 0.28 <= worker.waits[0] < 5
+
+
+def test_the_projection_applies_the_first_event_after_a_quiet_spell_at_once_and_gathers_a_burst():
+    from data.warehouse import DuckDbWarehouse
+    from pipelines.analytics_projection import MAX_LINGER_S, QUIET_S, AnalyticsProjection
+    projection = AnalyticsProjection(None, DuckDbWarehouse(":memory:"), linger_seconds=0.02)
+    assert projection.linger_after(took=0.01, waited=QUIET_S + 1) == 0.0
+    assert projection.linger_after(took=0.01, waited=0.01) == 0.02
+    assert projection.linger_after(took=0.2, waited=0.01) == MAX_LINGER_S
