@@ -47,7 +47,8 @@ def _sort(model, columns: GridColumns) -> tuple[tuple[str, bool], ...]:
     keys = []
     for entry in model:
         col, order = (entry.get("colId"), entry.get("sort")) if isinstance(entry, dict) else (None, None)
-        if col not in columns.sortable or order not in ("asc", "desc"):
+        # a forged colId may be any JSON value: only a string can name a column (a dict is not hashable)
+        if not isinstance(col, str) or col not in columns.sortable or order not in ("asc", "desc"):
             raise InvalidGridRequest("sortModel", f"{col!r} is not a column this grid sorts by")
         keys.append((col, order == "desc"))
     return tuple(keys)

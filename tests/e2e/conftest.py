@@ -56,6 +56,9 @@ def browser(tmp_path_factory, base_url):
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    # Chromium blocks a site's second download that no link click started (a grid's CSV export
+    # after another): the tests download several files per site
+    options.add_experimental_option("prefs", {"profile.default_content_setting_values.automatic_downloads": 1})
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.command_executor.client_config.timeout = CLIENT

@@ -77,7 +77,8 @@ def test_a_click_goes_where_the_mail_linked_and_nowhere_else(served):
 
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(token=st.text(min_size=1, max_size=80).filter(lambda t: "/" not in t), link=st.integers(0, 10**20))
+# "." and ".." are path segments an HTTP client collapses before sending: the server never sees them as a token
+@given(token=st.text(min_size=1, max_size=80).filter(lambda t: "/" not in t and t not in (".", "..")), link=st.integers(0, 10**20))
 def test_any_token_answers_without_an_error_and_records_nothing(served, token, link):
     url, uow = served
     with uow(write=False) as tx:
