@@ -25,35 +25,28 @@ def _caller() -> Actor | None:
 
 @bp.get("/export/<table>.csv")
 def export_csv(table: str):
-    actor = _caller()
-    if actor is None:
-        return problem(401, "Unauthorized", "Sign in, or send Authorization: Bearer <COCKPIT_API_TOKEN>.")
-    g.actor = actor
-    try:
-        export = open_export(deps(), actor, table, request.args.to_dict())
-    except Forbidden as exc:
-        return problem(403, "Forbidden", str(exc))
-    except UnknownTable:
-        return problem(404, "Not Found", f"no export named {table!r}", tables=list(TABLES))
-    except InvalidFilter as exc:
-        return problem(400, "Invalid filter", exc.reason, parameter=exc.name)
-    return _streamed(export)
+    return _export(open_export, table, "export", tables=list(TABLES))
 
 
 @bp.get("/export/grid/<grid>.csv")
 def export_grid_csv(grid: str):
     """A server-side grid (leads, conversion decisions, event log) as it shows: its page's filters,
     its order (sort=col,-col) and column filters (filter=<AG Grid filter model as JSON>)."""
+    return _export(open_grid_export, grid, "grid", grids=list(GRIDS))
+
+
+def _export(open_one, name: str, kind: str, **known):
+    """Both routes: the caller (session or API token), the export `open_one` opens, refusals as problems."""
     actor = _caller()
     if actor is None:
         return problem(401, "Unauthorized", "Sign in, or send Authorization: Bearer <COCKPIT_API_TOKEN>.")
     g.actor = actor
     try:
-        export = open_grid_export(deps(), actor, grid, request.args.to_dict())
+        export = open_one(deps(), actor, name, request.args.to_dict())
     except Forbidden as exc:
         return problem(403, "Forbidden", str(exc))
     except UnknownTable:
-        return problem(404, "Not Found", f"no grid named {grid!r}", grids=list(GRIDS))
+        return problem(404, "Not Found", f"no {kind} named {name!r}", **known)
     except InvalidFilter as exc:
         return problem(400, "Invalid filter", exc.reason, parameter=exc.name)
     return _streamed(export)
