@@ -77,12 +77,16 @@ class Cluster:
         self.members = [Replica(n, free_port(), self.folder / f"replica-{n}.log") for n in range(1, self.replicas + 1)]
         for replica in self.members:  # all at once, as an orchestrator starts them
             self._launch(replica)
-        self.proxy_port = free_port()
-        self._start_proxy()
-        deadline = time.monotonic() + timeout
-        for replica in self.members:
-            wait_healthy(replica.url, deadline, replica)
-        wait_healthy(self.url, deadline)
+        try:
+            self.proxy_port = free_port()
+            self._start_proxy()
+            deadline = time.monotonic() + timeout
+            for replica in self.members:
+                wait_healthy(replica.url, deadline, replica)
+            wait_healthy(self.url, deadline)
+        except BaseException:
+            self.stop()  # a cluster that did not come up leaves no replica behind
+            raise
         return self
 
     def _launch(self, replica: Replica) -> None:

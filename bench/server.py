@@ -14,6 +14,7 @@ from waitress.server import create_server
 
 import app as cockpit
 from config import Settings, load_settings
+from runtime.heap import freeze_start_up_heap
 from web.serving import close_waitress
 
 # The bench signs in as these demo accounts; their password is the demo password.
@@ -49,6 +50,7 @@ def start_app(settings: Settings):
     try:
         start = time.perf_counter()
         server = cockpit.create_app(settings)
+        freeze_start_up_heap()  # as `python app.py` does before it serves
         startup = time.perf_counter() - start
     finally:
         cockpit.seed_demo = original

@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import (ElementClickInterceptedException, ElementNotInteractableException,
+                                        NoSuchElementException, StaleElementReferenceException, TimeoutException)
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -82,10 +83,17 @@ def all_rows(driver, grid_id: str) -> list[dict] | bool:
 
 
 def click(driver, css: str):
-    """A real click, once the element is on screen (scrolled to the middle of the window)."""
-    element = wait(driver).until(EC.element_to_be_clickable((By.CSS_SELECTOR, css)))
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-    wait(driver).until(EC.element_to_be_clickable((By.CSS_SELECTOR, css))).click()
+    """A real click, once the element is on screen (scrolled to the middle of the window) and nothing
+    covers it: while a loading overlay or a re-drawn grid is on top, the browser refuses the click
+    (nothing is clicked) and it is tried again."""
+    def clicked(d):
+        element = d.find_element(By.CSS_SELECTOR, css)
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        element.click()
+        return True
+    WebDriverWait(driver, WAIT, poll_frequency=0.3,
+                  ignored_exceptions=(StaleElementReferenceException, ElementClickInterceptedException,
+                                      ElementNotInteractableException, NoSuchElementException)).until(clicked)
 
 
 def total(driver, element_id: str) -> int:
