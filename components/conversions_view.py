@@ -8,6 +8,7 @@ from dash import dcc, html
 
 from components import ids
 from components.grids import WORD, client_grid, column, csv_button, header_with, server_grid
+from components.shell import data_area
 from domain.model import Outcome
 
 LABELS = tuple(label.value for label in Outcome)
@@ -40,7 +41,8 @@ def _groups_card(groups: list[dict], export: bool) -> dbc.Card:
     show_all = dbc.Button("Every group", id=ids.CONVERSIONS_SHOW_ALL, size="sm", color="secondary", outline=True)
     return dbc.Card(dbc.CardBody([
         header_with("Decisions, grouped", show_all, csv_button(ids.CONVERSIONS_GROUPS, "decision-groups") if export else None),
-        html.P("Choose a group to list its leads below.", className="small text-secondary mb-2"), grid,
+        html.P("Choose a group to list its leads below.", className="small text-secondary mb-2"),
+        data_area(grid, {ids.CONVERSIONS_GROUPS: "rowData"}),
     ]), className="shadow-sm mb-3")
 
 
@@ -54,7 +56,8 @@ def _review_card(reviews: list[dict], may_label: bool, export: bool) -> dbc.Card
     return dbc.Card(dbc.CardBody([
         header_with(f"Replies waiting for a person ({len(reviews)})",
                     csv_button(ids.CONVERSIONS_REVIEWS, "replies-to-label") if export else None),
-        grid, html.Div(form, hidden=not may_label)]), className="shadow-sm mb-3")
+        data_area(grid, {ids.CONVERSIONS_REVIEWS: "rowData"}), html.Div(form, hidden=not may_label)]),
+        className="shadow-sm mb-3")
 
 
 def _decisions_card(export: bool) -> dbc.Card:
@@ -63,7 +66,8 @@ def _decisions_card(export: bool) -> dbc.Card:
     total = html.Span(id=ids.CONVERSIONS_TOTAL, className="text-secondary small")
     return dbc.Card(dbc.CardBody([
         header_with("Leads, one row per lead and kind of decision", total, download),
-        server_grid(ids.CONVERSIONS_DECISIONS, DECISION_COLUMNS, sort=("latest", "desc"), height="30rem"),
+        data_area(server_grid(ids.CONVERSIONS_DECISIONS, DECISION_COLUMNS, sort=("latest", "desc"), height="30rem"),
+                  {ids.CONVERSIONS_DECISIONS: "getRowsResponse"}),
     ]), className="shadow-sm mb-3")
 
 

@@ -7,6 +7,7 @@ from dash import html
 
 from components import ids
 from components.grids import client_grid, column, csv_button, header_with, server_grid
+from components.shell import data_area
 
 # Each column offers the one filter the server runs for it (services.events_grid): part of the type, an
 # exact value, a day or a range of days. Their minimum widths add up to 1,160 px.
@@ -35,7 +36,8 @@ def event_log_card(export: bool) -> dbc.Card:
                       className="btn btn-outline-secondary btn-sm", hidden=not export)
     total = html.Span(id=ids.EVENTS_LOG_TOTAL, className="text-secondary small")
     return dbc.Card(dbc.CardBody([header_with("Event log", total, download),
-                                  server_grid(ids.EVENTS_LOG, LOG_COLUMNS, sort=("seq", "desc"), height="30rem")]),
+                                  data_area(server_grid(ids.EVENTS_LOG, LOG_COLUMNS, sort=("seq", "desc"), height="30rem"),
+                                            {ids.EVENTS_LOG: "getRowsResponse"})]),
                     className="shadow-sm mb-4")
 
 

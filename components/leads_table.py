@@ -11,6 +11,7 @@ from dash import dcc, html
 
 from components import ids
 from components.grids import WORD, column, server_grid
+from components.shell import data_area
 
 # Status and business type are codes (REGISTERED); the grid shows them as words (Registered).
 COLUMNS = [
@@ -32,7 +33,8 @@ for _col in COLUMNS:
 
 
 def leads_grid():
-    return server_grid(ids.LEADS_TABLE, COLUMNS, sort=("registered_at", "desc"))
+    return data_area(server_grid(ids.LEADS_TABLE, COLUMNS, sort=("registered_at", "desc")),
+                     {ids.LEADS_TABLE: "getRowsResponse"})
 
 
 def download_link(may_export: bool) -> html.A:

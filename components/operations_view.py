@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
-from components.shell import page_header
+from components.shell import data_area, page_header
 from components.work_grid import actions_column, work_grid
 
 GRIDS = {"sinks": ids.OPS_SINKS_GRID, "mail": ids.OPS_MAIL_GRID, "suppressions": ids.OPS_SUPPRESSIONS_GRID}
@@ -90,7 +90,7 @@ def recent_list(actions: list[dict]):
 def _tab(tab: str, extra=None) -> dbc.Tab:
     return dbc.Tab(html.Div([html.Div([html.Span(id=TOTALS[tab], className="badge text-bg-light fs-6"), extra],
                                       className="d-flex align-items-center gap-3 my-2"),
-                             work_grid(GRIDS[tab], COLUMNS[tab], height="28rem")]),
+                             data_area(work_grid(GRIDS[tab], COLUMNS[tab], height="28rem"), {GRIDS[tab]: "getRowsResponse"})]),
                    label=LABELS[tab], tab_id=tab)
 
 
@@ -114,6 +114,6 @@ def operations_layout(recent: list[dict]) -> html.Div:
         dbc.Tabs([_tab("sinks"), _tab("mail"), _tab("suppressions", search)], id=ids.OPS_TABS, active_tab="sinks",
                  className="mb-2"),
         _dialog(),
-        dbc.Card([dbc.CardHeader("Latest operator actions"), dbc.CardBody(recent_list(recent), id=ids.OPS_RECENT)],
+        dbc.Card([dbc.CardHeader("Latest operator actions"), dbc.CardBody(data_area(html.Div(recent_list(recent), id=ids.OPS_RECENT)))],
                  className="shadow-sm mt-4"),
     ])

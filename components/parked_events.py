@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
+from components.shell import data_area
 
 EMPTY = "No parked events: every consumer is keeping up."
 HEADERS = ("Consumer", "Event type", "Source / id", "Subject", "Attempts", "Reason", "Parked at", "Waiting behind", "")
@@ -20,7 +21,7 @@ def parked_section(views: list) -> dbc.Card:
                "behind each one: retry once the cause is fixed, or discard it for that consumer.",
                className="small text-secondary"),
         dcc.Store(id=ids.PARKED_CHANGED), dcc.Store(id=ids.PARKED_DISCARD_TARGET),
-        html.Div(id=ids.PARKED_MESSAGE), html.Div(parked_table(views), id=ids.PARKED_LIST), discard_dialog(),
+        html.Div(id=ids.PARKED_MESSAGE), data_area(html.Div(parked_table(views), id=ids.PARKED_LIST)), discard_dialog(),
     ])], className="shadow-sm mb-4")
 
 

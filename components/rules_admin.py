@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from components import ids
 from components.grids import client_grid, column, csv_button, header_with
+from components.shell import data_area
 
 DECISIONS = ("CONVERT", "REJECT", "REVIEW")
 # The expression wraps (in the editor's font); the grid takes the page's whole width.
@@ -51,7 +52,7 @@ def _editor(rules: list[dict], fields: list[str], may_edit: bool):
         html.Hr(),
         _field("Dry run against leads (ids, comma separated)", dbc.Input(id=ids.RULES_DRY_LEADS, placeholder="e.g. 12, 40")),
         dbc.Button("Dry run", id=ids.RULES_DRY_RUN, color="secondary"),
-        html.Div(id=ids.RULES_DRY_RESULT, className="mt-3"),
+        data_area(html.Div(id=ids.RULES_DRY_RESULT, className="mt-3")),
     ])], className="shadow-sm mb-3")
 
 
@@ -62,7 +63,8 @@ def rules_admin_view(rules: list[dict], fields: list[str], may_edit: bool) -> ht
                   className="text-secondary small")
     # everyone who opens this page (admins, managers, analysts) may export
     rules_card = dbc.Card(dbc.CardBody([header_with("Conversion rules", csv_button(ids.RULES_TABLE, "conversion-rules")),
-                                        note, table]), className="shadow-sm mb-3")
+                                        note, data_area(table, {ids.RULES_TABLE: "rowData"})]),
+                          className="shadow-sm mb-3")
     return html.Div([html.Div(id=ids.RULES_MESSAGE), dbc.Row([
         dbc.Col(rules_card, lg=12),
         dbc.Col(_editor(rules, fields, may_edit), lg=8),

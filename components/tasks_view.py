@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import ids
-from components.shell import page_header
+from components.shell import data_area, page_header
 from components.work_grid import actions_column, work_grid
 from domain.tasks import DONE, SNOOZES
 
@@ -83,5 +83,5 @@ def tasks_layout() -> html.Div:
                     html.Span(id=ids.TASKS_TOTAL, className="badge text-bg-light fs-6")),
         dcc.Store(id=ids.TASKS_CHANGED), dcc.Store(id=ids.TASKS_REFRESHED),
         html.Div(id=ids.TASKS_MESSAGE), _bulk_buttons(),
-        work_grid(ids.TASKS_GRID, COLUMNS, selectable=True, row_classes=OVERDUE),
+        data_area(work_grid(ids.TASKS_GRID, COLUMNS, selectable=True, row_classes=OVERDUE), {ids.TASKS_GRID: "getRowsResponse"}),
     ])

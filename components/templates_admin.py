@@ -68,7 +68,8 @@ def templates_admin_view(summaries, editable: bool) -> html.Div:
     table = client_grid(ids.TEMPLATES_TABLE, template_rows(summaries), GRID_COLUMNS, csv="templates", row_id=None)
     names = sorted({s.name for s in summaries})
     # The list takes the page's width (its seven columns fit a 1,280 px screen); preview and editor share the row below.
-    listing = dbc.Card(dbc.CardBody([header_with("Templates", csv_button(ids.TEMPLATES_TABLE, "templates")), table]),
+    listing = dbc.Card(dbc.CardBody([header_with("Templates", csv_button(ids.TEMPLATES_TABLE, "templates")),
+                                     data_area(table, {ids.TEMPLATES_TABLE: "rowData"})]),
                        className="shadow-sm mb-3")
     return html.Div([html.Div(id=ids.TEMPLATES_MESSAGE), dbc.Row([
         dbc.Col(listing, lg=12),

@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from components import ids
 from components.grids import client_grid, column, csv_button, header_with
+from components.shell import data_area
 
 ROLES = ("admin", "manager", "sales", "analyst", "viewer")
 # Every column filters by its text (the list is short: the browser filters and sorts it).
@@ -51,7 +52,7 @@ def _edit_form(rows, team_options):
 
 def _teams_card(teams):
     return dbc.Card([dbc.CardHeader("Teams"), dbc.CardBody([
-        html.Div(team_list(teams), id=ids.TEAMS_LIST, className="mb-3"),
+        data_area(html.Div(team_list(teams), id=ids.TEAMS_LIST, className="mb-3")),
         dbc.InputGroup([dbc.Input(id=ids.TEAMS_NEW_NAME, placeholder="New team name"),
                         dbc.Button("Add team", id=ids.TEAMS_CREATE, color="secondary")]),
     ])], className="shadow-sm")
@@ -60,7 +61,8 @@ def _teams_card(teams):
 def users_admin_view(rows, teams) -> html.Div:
     team_options = [{"label": name, "value": tid} for tid, name in teams]
     table = client_grid(ids.USERS_TABLE, users_table_rows(rows), USER_COLUMNS, csv="users")
-    users = dbc.Card(dbc.CardBody([header_with("Users", csv_button(ids.USERS_TABLE, "users")), table]), className="shadow-sm mb-3")
+    users = dbc.Card(dbc.CardBody([header_with("Users", csv_button(ids.USERS_TABLE, "users")),
+                                   data_area(table, {ids.USERS_TABLE: "rowData"})]), className="shadow-sm mb-3")
     return html.Div([html.Div(id=ids.USERS_MESSAGE), dbc.Row([
         dbc.Col(users, lg=8),
         dbc.Col([_create_form(team_options), _edit_form(rows, team_options), _teams_card(teams)], lg=4),

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 import threading
@@ -85,10 +86,15 @@ def serving_demo_app(folder: Path, **overrides):
     from app import create_app
 
     app = create_app(make_settings(folder, **overrides))
+    # As `python app.py` freezes its start-up heap: here it is this test process's whole heap, and a
+    # full collection of it stalls the served app for longer than the live tests allow. Unfrozen after,
+    # so what the module leaves behind is still collected.
+    gc.freeze()
     live = LiveServer(app)
     try:
         yield live, app
     finally:
+        gc.unfreeze()
         live.close()
         shutdown(app)
 

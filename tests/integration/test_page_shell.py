@@ -106,12 +106,6 @@ def test_the_status_chart_shows_each_bars_count(served):
 # Every page, "{lead}" standing for a lead id; a test below keeps this list complete.
 PAGES = ("/", "/leads", "/leads/{lead}", "/followups", "/conversions", "/tasks", "/funnel", "/templates", "/roi",
          "/admin/users", "/admin/templates", "/admin/rules", "/admin/events", "/admin/operations")
-# Pages reworked at the same time (tables to AG Grid, the follow-ups, tasks and operations pages): their
-# data areas get components.shell.data_area there. Strict, so each entry goes once its page passes.
-BEING_REWORKED = {"/leads", "/conversions", "/tasks", "/admin/users",
-                  "/admin/templates", "/admin/rules", "/admin/events", "/admin/operations"}
-
-
 def test_the_list_of_pages_is_complete(served):
     registered = {page.get("path_template") or page["path"] for page in dash.page_registry.values()}
     assert registered - {"/404"} == {p.replace("{lead}", "<lead_id>") for p in PAGES}
@@ -127,8 +121,7 @@ def data_outputs(session, url: str) -> set[tuple[str, str]]:
     return found
 
 
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="page being reworked"))
-                                  if p in BEING_REWORKED else p for p in PAGES])
+@pytest.mark.parametrize("path", PAGES)
 def test_every_data_area_shows_a_spinner_while_it_loads_and_no_control_does(served, path):
     url, _users, _statuses, lead_id = served
     admin = sign_in(url, "admin")
