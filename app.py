@@ -30,7 +30,7 @@ from waitress import serve
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from data.commit_flags import EVENTS_WRITTEN, SINK_DELIVERIES_QUEUED
-from data.db import make_engine, make_session_factory
+from data.db import make_engine, make_session_factory, refresh_statistics
 from data.migrate import upgrade
 from data.uow import SqlAlchemyUnitOfWork
 from data.duckdb_replica import open_replica
@@ -93,6 +93,7 @@ def create_app(settings: Settings) -> Flask:
                                    leads=settings.demo_leads):
         log.info("demo data created (%d leads)", settings.demo_leads)
         demo_history.publish_demo_history(uow, utc_now())  # the seeded past as events: analytics shows it at once
+        refresh_statistics(engine)  # the planner sees the seeded tables at once, not after autovacuum's round
     ensure_seed_templates(uow, utc_now())  # product content: every kind+locale without a template gets one
     ensure_default_rules(uow, utc_now())  # the default conversion rules, created once by name
     link_earlier_registrations(uow)  # logs written before lead.created: their API leads count in analytics

@@ -21,6 +21,7 @@ import psycopg
 
 from bench.client import sign_in
 from bench.cluster import Cluster
+from bench.cpu_use import CpuPhase, CpuUse
 from bench.cluster_probes import CockpitStream, EventLoad, event_to_stream_ms, p95, post_batch, registration
 from bench.report import SCALE_END, SCALE_START, scale_block
 from bench.scenarios import callback_step, page_body
@@ -34,29 +35,19 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def cpu_seconds(cluster: Cluster) -> float:
-    """User + system CPU the replicas used so far (/proc, in clock ticks)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for replica in cluster.members:
-        if replica.alive():
-            fields = Path(f"/proc/{replica.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
-def callback_throughput(cluster: Cluster, n: int) -> tuple[float, float]:
-    """(requests/s, replica CPU ms per request) of the manager's cockpit page, CLIENTS at once."""
+def callback_throughput(cluster: Cluster, n: int) -> tuple[float, float, CpuUse]:
+    """(requests/s, replica CPU ms per request, where the machine's CPU went) of the manager's cockpit
+    page, CLIENTS at once."""
     steps = [callback_step(sign_in(cluster.url, "manager"), cluster.url, page_body("/"), "cockpit page")
              for _ in range(CLIENTS)]
     for step in steps:
         step()
-    cpu, start = cpu_seconds(cluster), time.perf_counter()
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        list(pool.map(lambda step: [step() for _ in range(n // CLIENTS)], steps))
-    took, used = time.perf_counter() - start, cpu_seconds(cluster) - cpu
-    done = n // CLIENTS * CLIENTS
-    return done / took, used * 1000 / done
+    start = time.perf_counter()
+    with CpuPhase([r.process.pid for r in cluster.members if r.alive()]) as phase:
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(pool.map(lambda step: [step() for _ in range(n // CLIENTS)], steps))
+    took, done = time.perf_counter() - start, n // CLIENTS * CLIENTS
+    return done / took, phase.use.replicas * took * 1000 / done, phase.use
 
 
 def ingest_throughput(cluster: Cluster, batches: int = 40) -> float:
@@ -129,7 +120,7 @@ def measure_at(replicas: int, admin_url: str, leads: int, n: int, last: bool) ->
         cluster.start(timeout=1800)
         row = {"replicas": replicas, "start_s": time.perf_counter() - start}
         say(f"{replicas} replica(s) serving after {row['start_s']:.1f} s; callbacks ...")
-        row["callbacks_per_s"], row["cpu_ms_per_request"] = callback_throughput(cluster, n)
+        row["callbacks_per_s"], row["cpu_ms_per_request"], row["cpu"] = callback_throughput(cluster, n)
         say("  ingest ...")
         row["ingest_per_s"] = ingest_throughput(cluster)
         if replicas >= 2:
@@ -156,12 +147,13 @@ def render(rows: list[dict], leads: int, n: int) -> str:
              f"`make bench-scale`: {leads:,} demo leads, {n} cockpit-page callbacks per count from {CLIENTS} "
              f"concurrent clients through the proxy; {machine['nproc']} CPUs ({machine['cpu']}), load "
              f"{machine['load']:.1f} at the end, {machine['date']}.", "",
-             "| replicas | serving after start | callbacks/s (8 clients) | replica CPU per callback | ingest events/s "
-             "| event to screen across replicas p50 / p95 |", "|---|---|---|---|---|---|"]
+             "| replicas | serving after start | callbacks/s (8 clients) | replica CPU per callback | cores busy meanwhile: "
+             "all (replicas, PostgreSQL, bench clients) | ingest events/s | event to screen across replicas p50 / p95 |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
         cross = f"{r['cross_p50_ms']:.0f} / {r['cross_p95_ms']:.0f} ms" if "cross_p95_ms" in r else "-"
         lines.append(f"| {r['replicas']} | {r['start_s']:.1f} s | {r['callbacks_per_s']:.1f} | "
-                     f"{r['cpu_ms_per_request']:.1f} ms | {r['ingest_per_s']:.0f} | {cross} |")
+                     f"{r['cpu_ms_per_request']:.1f} ms | {_cores(r['cpu'])} | {r['ingest_per_s']:.0f} | {cross} |")
     lines += ["", _failover_lines(rows), "", _curve(rows), ""]
     return "\n".join(lines)
 
@@ -177,13 +169,19 @@ def _failover_lines(rows: list[dict]) -> str:
             f"{f['leads']} leads made from them (tests/integration/test_scale_out.py asserts both equal).")
 
 
+def _cores(use: CpuUse) -> str:
+    return f"{use.machine:.2f} ({use.replicas:.2f}, {use.postgres:.2f}, {use.client:.2f})"
+
+
 def _curve(rows: list[dict]) -> str:
     cpu = min(r["cpu_ms_per_request"] for r in rows)
-    cores = os.cpu_count() or 1
-    return (f"The curve flattens once the replicas use every core: {cores} cores here, so past {cores} replicas "
-            f"a replica only takes CPU from another. Each callback costs the replicas about {cpu:.1f} ms of CPU, so "
-            f"a machine with C cores serves about C x {1000 / cpu:.0f} callbacks/s when the replicas are spread "
-            f"over them (PostgreSQL and the proxy need their own share), e.g. {8 * 1000 / cpu:.0f}/s on 8 cores.")
+    cores, first = os.cpu_count() or 1, rows[0]["cpu"]
+    return (f"With {rows[0]['replicas']} replica(s) the machine was {first.machine:.2f} of its {cores} cores busy "
+            f"(the bench's own clients {first.client:.2f}, PostgreSQL {first.postgres:.2f}): the curve flattens as "
+            f"soon as the cores are, and more replicas then only take CPU from each other. Each callback costs the "
+            f"replicas about {cpu:.1f} ms of CPU, so a machine with C cores for the replicas serves about "
+            f"C x {1000 / cpu:.0f} callbacks/s (PostgreSQL, the proxy and the clients on their own cores), "
+            f"e.g. {8 * 1000 / cpu:.0f}/s on 8.")
 
 
 def splice(results: str, section: str, profiles: str) -> str:

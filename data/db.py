@@ -105,6 +105,16 @@ def ping(engine: Engine) -> None:
         conn.execute(text("SELECT 1"))
 
 
+def refresh_statistics(engine: Engine) -> None:
+    """Have PostgreSQL count its tables again (ANALYZE) after a bulk load such as the demo seed. Until
+    autovacuum's next round, up to a minute later, the planner takes the new tables for a row or two
+    and joins them row by row: the cockpit's open-task count took 280 ms instead of 3 at 5,000 leads.
+    SQLite keeps no statistics unless asked and plans well without them."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+
+
 def libpq_url(engine: Engine) -> str:
     """The libpq URL of a PostgreSQL engine (its driver name dropped), for a connection of one's own."""
     return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)

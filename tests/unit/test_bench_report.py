@@ -95,3 +95,13 @@ def test_every_report_carries_the_last_scale_out_section(tmp_path):
     (tmp_path / "scale.md").write_text("## Scale-out\n\n| 3 replicas |\n", encoding="utf-8")
     _, md = write_report(tmp_path, [], [], MACHINE, DATA)
     assert "| 3 replicas |" in md.read_text(encoding="utf-8")
+
+
+def test_the_scale_out_table_says_where_the_machines_cpu_went():
+    from bench.cpu_use import CpuUse
+    from bench.scale import render
+    rows = [{"replicas": 1, "start_s": 12.0, "callbacks_per_s": 10.9, "cpu_ms_per_request": 52.5,
+             "cpu": CpuUse(machine=1.97, replicas=0.57, postgres=0.3, client=0.9), "ingest_per_s": 1630}]
+    text = render(rows, 5000, 400)
+    assert "| 1 | 12.0 s | 10.9 | 52.5 ms | 1.97 (0.57, 0.30, 0.90) | 1630 | - |" in text
+    assert "the machine was 1.97 of its" in text and "own clients 0.90, PostgreSQL 0.30" in text
