@@ -63,6 +63,19 @@ def ingest_throughput(cluster: Cluster, batches: int = 40) -> float:
     return batches * INGEST_BATCH / took
 
 
+def settle(cluster: Cluster, timeout: float = 300) -> None:
+    """Wait until the relay delivered what the ingest run logged (its leads made), then a moment for
+    the projections: event-to-screen is measured on a settled cluster, as the scale-out test does;
+    the failover run measures it under load."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(cluster.database_url, autocommit=True) as conn:
+        while conn.execute("SELECT count(*) FROM events WHERE delivered_at IS NULL").fetchone()[0]:
+            if time.monotonic() > deadline:
+                raise SystemExit("the relay did not catch up with the ingest run")
+            time.sleep(0.5)
+    time.sleep(3)
+
+
 def cross_replica_ms(cluster: Cluster, lead_id: int) -> list[float]:
     poster, viewer = cluster.members[0], cluster.members[1]
     stream = CockpitStream(sign_in(viewer.url, "admin"), viewer.url).start()
@@ -125,6 +138,7 @@ def measure_at(replicas: int, admin_url: str, leads: int, n: int, last: bool) ->
         row["ingest_per_s"] = ingest_throughput(cluster)
         if replicas >= 2:
             say("  event to screen across replicas ...")
+            settle(cluster)
             with psycopg.connect(cluster.database_url) as conn:
                 lead_id = conn.execute("SELECT min(id) FROM leads").fetchone()[0]
             samples = sorted(cross_replica_ms(cluster, lead_id))
