@@ -48,16 +48,27 @@ def _groups_card(groups: list[dict], export: bool) -> dbc.Card:
 
 def _review_card(reviews: list[dict], may_label: bool, export: bool) -> dbc.Card:
     grid = client_grid(ids.CONVERSIONS_REVIEWS, review_rows(reviews), REVIEW_COLUMNS, csv="replies-to-label", page_size=10,
-                       selection="single" if may_label else None)
+                       selection="multiple" if may_label else None)
     form = dbc.InputGroup([dcc.Dropdown(id=ids.CONVERSIONS_REVIEW_LABEL, options=LABELS, placeholder="Label",
                                         style={"minWidth": "12rem"}),
-                           dbc.Button("Label the chosen reply", id=ids.CONVERSIONS_REVIEW_SAVE, color="primary")],
+                           dbc.Button("Label the chosen replies", id=ids.CONVERSIONS_REVIEW_SAVE, color="primary")],
                           className="mt-2")
     return dbc.Card(dbc.CardBody([
         header_with(f"Replies waiting for a person ({len(reviews)})",
                     csv_button(ids.CONVERSIONS_REVIEWS, "replies-to-label") if export else None),
         data_area(grid, {ids.CONVERSIONS_REVIEWS: "rowData"}), html.Div(form, hidden=not may_label)]),
         className="shadow-sm mb-3")
+
+
+def labelled_message(outcome) -> str:
+    """"Reply #12 labelled POSITIVE." or "3 replies labelled NEGATIVE; 1 skipped: review 9 was labelled
+    already." (services.replies.Labelled)"""
+    done = outcome.done
+    said = (f"Reply #{done[0]} labelled {outcome.label}." if len(done) == 1 else
+            f"{len(done)} replies labelled {outcome.label}." if done else "No reply labelled.")
+    if outcome.skipped:
+        said += f" {len(outcome.skipped)} skipped: " + "; ".join(outcome.skipped.values()) + "."
+    return said
 
 
 def _decisions_card(export: bool) -> dbc.Card:

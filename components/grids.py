@@ -63,8 +63,9 @@ def client_grid(grid_id: str, rows: list[dict], columns: list[dict], *, csv: str
     """A grid over rows held in the browser; `csv` names the download (None: the caller may not export)."""
     grid_options = _grid_options(page_size if len(rows) > (page_size or 0) else None, domLayout="autoHeight", **options)
     if selection:
+        # several rows are chosen with the boxes on the left (a click on a row alone chooses that row)
         grid_options["rowSelection"] = {"mode": "singleRow" if selection == "single" else "multiRow",
-                                        "enableClickSelection": True, "checkboxes": False}
+                                        "enableClickSelection": True, "checkboxes": selection != "single"}
     identity = {"getRowId": f"params.data.{row_id}"} if row_id else {}
     return dag.AgGrid(id=grid_id, rowData=rows, columnDefs=columns, className="grid",
                       defaultColDef={"sortable": True, "resizable": True, "filter": False},

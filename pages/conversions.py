@@ -10,8 +10,8 @@ from dash.exceptions import PreventUpdate
 
 from components import ids
 from components.callback_inputs import choice, optional_id
-from components.conversions_view import LABELS, conversions_view, review_rows
-from components.grid_inputs import clicked, read, row_number, rows_window, selected_row
+from components.conversions_view import LABELS, conversions_view, labelled_message, review_rows
+from components.grid_inputs import clicked, read, row_number, rows_window, selected_ids, selected_row
 from components.grids import register_refresh
 from components.shell import page_header, refusal
 from domain.roles import Forbidden, may_edit_leads, may_export
@@ -20,7 +20,7 @@ from services import conversions as conversion_service
 from services.conversion_views import (DECISION_COLUMNS, conversion_target, decision_groups, decision_key, decision_page,
                                        key_query, review_queue)
 from services.grid_requests import export_href
-from services.replies import label_reply
+from services.replies import MAX_LABELLED_AT_ONCE, label_replies
 
 dash.register_page(__name__, path="/conversions", name="Conversions", title="Conversions · Follow-up Cockpit", order=5)
 NO_ROWS = {"rowData": [], "rowCount": 0}
@@ -92,12 +92,12 @@ def _carry_out(target) -> str:
 
 
 def _label(selected, label) -> str:
-    row = selected_row(selected) or {}
-    review_id = optional_id("reply", row.get("id"))
-    if review_id is None:
-        raise LookupError("Choose a reply in the list first.")
-    label_reply(deps().uow, actor(), review_id, choice("label", label, LABELS, ""), deps().conversion, clock=deps().clock)
-    return f"Reply #{review_id} labelled {label}."
+    review_ids = [row_number("reply", i) for i in selected_ids("selectedRows", selected, MAX_LABELLED_AT_ONCE)]
+    if not review_ids:
+        raise LookupError("Choose one or more replies in the list first (the boxes on the left).")
+    d = deps()
+    return labelled_message(label_replies(d.uow, actor(), review_ids, choice("label", label, LABELS, ""), d.conversion,
+                                          clock=d.clock))
 
 
 @callback(Output(ids.CONVERSIONS_GROUPS, "rowData"), Output(ids.CONVERSIONS_REVIEWS, "rowData"),

@@ -7,6 +7,7 @@ Errors: `Forbidden` (role), `LookupError` (no such lead or review in the caller'
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from data.conversion_models import ReplyReview
@@ -25,6 +26,7 @@ from services.scopes import caller_scope
 
 PRODUCES = {"replies": (FOLLOWUP_REPLIED, EMAIL_UNSUBSCRIBED)}  # read by pipelines.catalog
 MAX_TEXT = 20_000
+MAX_LABELLED_AT_ONCE = 100  # a bulk label names at most this many replies (the queue shows 50)
 
 
 def _reading(data: dict) -> tuple[str, float, list[str]]:
@@ -141,3 +143,36 @@ def label_reply(uow, actor: Actor, review_id: int, label: str, setup: Conversion
         act_on_label(tx, setup, tx.followups.lock_lead(lead.id), reply, now, actor)
         tx.commit()
         return label
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """What a bulk label did: the replies it labelled, and each one it skipped with the reason."""
+    label: str
+    done: list[int] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+
+
+def label_replies(uow, actor: Actor, review_ids: list[int], label: str, setup: ConversionSetup,
+                  clock: Clock = utc_now) -> Labelled:
+    """Label several replies of the review queue alike. Each is its own decision (conversion rules,
+    a welcome mail), so each commits on its own: one labelled meanwhile by someone else, or gone from
+    the caller's scope, is skipped with its reason and the others go on, as in HubSpot's bulk edits.
+    The role is checked once, before any is touched."""
+    if label not in LABELS:
+        raise ValueError(f"the label must be one of {', '.join(LABELS)}")
+    require(actor, Page.CONVERSIONS)
+    if not may_edit_leads(actor):
+        raise Forbidden.for_role(actor, "log or label replies")
+    wanted = list(dict.fromkeys(review_ids))
+    if len(wanted) > MAX_LABELLED_AT_ONCE:
+        raise ValueError(f"label at most {MAX_LABELLED_AT_ONCE} replies at once")
+    outcome = Labelled(label)
+    for review_id in wanted:
+        try:
+            label_reply(uow, actor, review_id, label, setup, clock)
+        except LookupError as exc:
+            outcome.skipped[review_id] = str(exc)
+        else:
+            outcome.done.append(review_id)
+    return outcome

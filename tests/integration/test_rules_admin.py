@@ -183,3 +183,45 @@ def test_loading_a_rule_shows_a_refusal_to_roles_without_the_page(url, uow, user
     assert expression not in answer.text and name not in answer.text
     loaded = load_rule_call(sign_in(url, "manager"), url, rule_id).json()["response"]
     assert loaded[ids.RULES_EXPRESSION]["value"] == expression and ids.RULES_MESSAGE not in loaded
+
+
+def unsure_reply(url, uow, lead_id: int) -> int:
+    """The owner logs a reply the classifier is unsure of; returns the review it waits in."""
+    body = callback_body([(ids.LEAD_REPLY_MESSAGE, "children")], [(ids.LEAD_REPLY_SAVE, "n_clicks", 1)],
+                         [(ids.LEAD_REPLY_LEAD, "data", lead_id), (ids.LEAD_REPLY_TEXT, "value", "Rückruf morgen, siehe Anhang."),
+                          (ids.LEAD_REPLY_LABEL, "value", None)])
+    assert "waits for a person" in json.dumps(post_callback(sign_in(url, "sales"), url, body).json())
+    assert wait_for(lambda: review_of(uow, lead_id) is not None), "the unsure reply did not reach the review queue"
+    return review_of(uow, lead_id)
+
+
+def test_a_manager_labels_several_replies_at_once_and_one_labelled_meanwhile_is_skipped(url, uow):
+    leads = [ready_lead(uow) for _ in range(3)]
+    reviews = [unsure_reply(url, uow, lead_id) for lead_id in leads]
+    manager, save = sign_in(url, "manager"), (ids.CONVERSIONS_REVIEW_SAVE, "n_clicks", 1)
+    first = conversions_call(manager, url, save, [(ids.CONVERSIONS_REVIEWS, "selectedRows", [{"id": reviews[2]}]),
+                                                  (ids.CONVERSIONS_REVIEW_LABEL, "value", "NEGATIVE")])
+    assert f"Reply #{reviews[2]} labelled NEGATIVE." in json.dumps(first[ids.CONVERSIONS_MESSAGE])
+    chosen = [{"id": review_id, "lead_id": lead_id} for review_id, lead_id in zip(reviews, leads)]
+    labelled = conversions_call(manager, url, save, [(ids.CONVERSIONS_REVIEWS, "selectedRows", chosen),
+                                                     (ids.CONVERSIONS_REVIEW_LABEL, "value", "NEGATIVE")])
+    message = json.dumps(labelled[ids.CONVERSIONS_MESSAGE])
+    assert f"2 replies labelled NEGATIVE. 1 skipped: review {reviews[2]} was labelled already." in message
+    assert not set(reviews) & {r["id"] for r in labelled[ids.CONVERSIONS_REVIEWS]["rowData"]}
+    with uow(write=False) as tx:
+        s = tx.session
+        assert dict(s.execute(select(ReplyReview.id, ReplyReview.label).where(ReplyReview.id.in_(reviews))).all()) \
+            == dict.fromkeys(reviews, "NEGATIVE")
+        replies = s.execute(select(Activity.lead_id, Activity.outcome)
+                            .where(Activity.type == "REPLY", Activity.lead_id.in_(leads))).all()
+    assert sorted(replies) == sorted((lead_id, "NEGATIVE") for lead_id in leads), "each lead's reply labelled once"
+
+
+def test_an_analyst_may_not_label_replies_and_nothing_is_labelled(url, uow):
+    review_id = unsure_reply(url, uow, ready_lead(uow))
+    refused = conversions_call(sign_in(url, "analyst"), url, (ids.CONVERSIONS_REVIEW_SAVE, "n_clicks", 1),
+                               [(ids.CONVERSIONS_REVIEWS, "selectedRows", [{"id": review_id}]),
+                                (ids.CONVERSIONS_REVIEW_LABEL, "value", "POSITIVE")])
+    assert "label replies" in json.dumps(refused[ids.CONVERSIONS_MESSAGE])
+    with uow(write=False) as tx:
+        assert tx.session.get(ReplyReview, review_id).label is None
