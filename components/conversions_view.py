@@ -61,8 +61,8 @@ def _review_card(reviews: list[dict], may_label: bool, export: bool) -> dbc.Card
 
 
 def labelled_message(outcome) -> str:
-    """"Reply #12 labelled POSITIVE." or "3 replies labelled NEGATIVE; 1 skipped: review 9 was labelled
-    already." (services.replies.Labelled)"""
+    """What a bulk label did (services.replies.Labelled), in one sentence: the reply labelled, or how
+    many, then how many were skipped and why."""
     done = outcome.done
     said = (f"Reply #{done[0]} labelled {outcome.label}." if len(done) == 1 else
             f"{len(done)} replies labelled {outcome.label}." if done else "No reply labelled.")
