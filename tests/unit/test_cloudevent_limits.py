@@ -11,6 +11,7 @@ import time
 import pytest
 
 from domain.cloudevents import InvalidEvent, from_structured, parse_time
+from runtime.heap import heap_frozen
 from services.outbox import check_data
 from web.cloudevents_http import BATCH, STRUCTURED, parse_request
 
@@ -99,18 +100,21 @@ def test_data_may_nest_32_levels_but_not_33():
 
 
 def test_data_100000_levels_deep_is_refused_quickly():
-    started = time.monotonic()
-    assert refused(from_structured, event(data={"deep": nested(100_000)})).attribute.startswith("data")
-    assert time.monotonic() - started < 1
+    deep = event(data={"deep": nested(100_000)})
+    with heap_frozen():  # the check's time, not a collection of everything this test session built
+        started = time.monotonic()
+        assert refused(from_structured, deep).attribute.startswith("data")
+        assert time.monotonic() - started < 1
 
 
 def test_a_body_of_100000_brackets_is_refused_before_it_is_parsed():
-    started = time.monotonic()
-    assert refused(parse_request, BATCH, {}, b"[" * 100_000).attribute == "body"
-    assert refused(parse_request, STRUCTURED, {}, b'{"data":' + b"[" * 100_000).attribute == "body"
     headers = {"ce-specversion": "1.0", "ce-id": "x", "ce-source": "/crm", "ce-type": REGISTERED}
-    assert refused(parse_request, "application/json", headers, b"{" * 100_000).attribute == "data"
-    assert time.monotonic() - started < 1
+    with heap_frozen():
+        started = time.monotonic()
+        assert refused(parse_request, BATCH, {}, b"[" * 100_000).attribute == "body"
+        assert refused(parse_request, STRUCTURED, {}, b'{"data":' + b"[" * 100_000).attribute == "body"
+        assert refused(parse_request, "application/json", headers, b"{" * 100_000).attribute == "data"
+        assert time.monotonic() - started < 1
     text = '\\"[{' * 200  # brackets in strings do not count, and escaped quotes do not end them
     body = event(data={**event()["data"], "notes": text})
     assert parse_request(STRUCTURED, {}, json.dumps(body).encode()).events[0].data["notes"] == text
