@@ -48,10 +48,11 @@ class CpuUse:
 
 
 class CpuPhase:
-    """`with CpuPhase(replica_pids) as phase: ...`; then `phase.use` holds the split."""
+    """`with CpuPhase(replica_pids) as phase: ...`; then `phase.use` holds the split and
+    `phase.seconds` how long the phase took."""
 
     def __init__(self, replica_pids: list[int]):
-        self.pids, self.use = replica_pids, CpuUse()
+        self.pids, self.use, self.seconds = replica_pids, CpuUse(), 0.0
 
     def __enter__(self) -> "CpuPhase":
         self._start = (time.perf_counter(), _machine_ticks(), sum(map(_process_ticks, self.pids)), _postgres_ticks(),
@@ -60,6 +61,7 @@ class CpuPhase:
 
     def __exit__(self, *exc) -> None:
         took, (busy0, all0), replicas0, pg0, client0 = time.perf_counter() - self._start[0], *self._start[1:]
+        self.seconds = took
         busy, all_ = _machine_ticks()
         cores = os.cpu_count() or 1
         self.use = CpuUse(machine=cores * (busy - busy0) / max(1, all_ - all0),

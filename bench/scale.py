@@ -42,12 +42,11 @@ def callback_throughput(cluster: Cluster, n: int) -> tuple[float, float, CpuUse]
              for _ in range(CLIENTS)]
     for step in steps:
         step()
-    start = time.perf_counter()
     with CpuPhase([r.process.pid for r in cluster.members if r.alive()]) as phase:
         with ThreadPoolExecutor(CLIENTS) as pool:
             list(pool.map(lambda step: [step() for _ in range(n // CLIENTS)], steps))
-    took, done = time.perf_counter() - start, n // CLIENTS * CLIENTS
-    return done / took, phase.use.replicas * took * 1000 / done, phase.use
+    done = n // CLIENTS * CLIENTS
+    return done / phase.seconds, phase.use.replicas * phase.seconds * 1000 / done, phase.use
 
 
 def ingest_throughput(cluster: Cluster, batches: int = 40) -> float:

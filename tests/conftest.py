@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import sys
 import threading
@@ -17,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from config import load_settings  # noqa: E402
+from runtime.heap import heap_frozen  # noqa: E402
 from web.serving import close_waitress, serve_options  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -89,14 +89,13 @@ def serving_demo_app(folder: Path, **overrides):
     # As `python app.py` freezes its start-up heap: here it is this test process's whole heap, and a
     # full collection of it stalls the served app for longer than the live tests allow. Unfrozen after,
     # so what the module leaves behind is still collected.
-    gc.freeze()
-    live = LiveServer(app)
-    try:
-        yield live, app
-    finally:
-        gc.unfreeze()
-        live.close()
-        shutdown(app)
+    with heap_frozen():
+        live = LiveServer(app)
+        try:
+            yield live, app
+        finally:
+            live.close()
+            shutdown(app)
 
 
 @pytest.fixture

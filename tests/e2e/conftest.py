@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import (ElementClickInterceptedException, ElementNotInteractableException,
+                                        NoSuchElementException, StaleElementReferenceException, TimeoutException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -23,6 +24,20 @@ SHOTS_DIR = Path("/tmp/e2e-shots")
 FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
          "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--window-size=1400,1000")
+
+
+def scroll_click(driver, by, selector, seconds: float = 60) -> None:
+    """A real click once the element is on screen (scrolled to the middle of the window) and nothing
+    covers it: while a loading overlay, a re-drawn grid or a page still settling is on top, the browser
+    refuses the click (nothing is clicked) and it is tried again."""
+    def clicked(d):
+        element = d.find_element(by, selector)
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        element.click()
+        return True
+    WebDriverWait(driver, seconds, poll_frequency=0.3,
+                  ignored_exceptions=(StaleElementReferenceException, ElementClickInterceptedException,
+                                      ElementNotInteractableException, NoSuchElementException)).until(clicked)
 
 
 @pytest.fixture(scope="module")

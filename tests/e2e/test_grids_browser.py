@@ -9,8 +9,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
-from selenium.common.exceptions import (ElementClickInterceptedException, ElementNotInteractableException,
-                                        NoSuchElementException, StaleElementReferenceException, TimeoutException)
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -18,6 +17,7 @@ from sqlalchemy import select
 
 from data.conversion_models import ConversionDecision
 from data.models import Activity, Customer, Lead, Team, User
+from tests.e2e.conftest import scroll_click
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
 WAIT = 180  # seconds; the machine is slow and shared
@@ -83,17 +83,7 @@ def all_rows(driver, grid_id: str) -> list[dict] | bool:
 
 
 def click(driver, css: str):
-    """A real click, once the element is on screen (scrolled to the middle of the window) and nothing
-    covers it: while a loading overlay or a re-drawn grid is on top, the browser refuses the click
-    (nothing is clicked) and it is tried again."""
-    def clicked(d):
-        element = d.find_element(By.CSS_SELECTOR, css)
-        d.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
-        element.click()
-        return True
-    WebDriverWait(driver, WAIT, poll_frequency=0.3,
-                  ignored_exceptions=(StaleElementReferenceException, ElementClickInterceptedException,
-                                      ElementNotInteractableException, NoSuchElementException)).until(clicked)
+    scroll_click(driver, By.CSS_SELECTOR, css, WAIT)
 
 
 def total(driver, element_id: str) -> int:

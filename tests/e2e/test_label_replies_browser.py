@@ -2,33 +2,26 @@
 picks a label and presses once; both are labelled in the database and leave the list, the third stays."""
 from __future__ import annotations
 
-import uuid
-from datetime import datetime, timedelta, timezone
-
 from selenium.webdriver.common.by import By
 from sqlalchemy import select
 
 from data.conversion_models import ReplyReview
-from data.models import Lead, User
+from data.models import User
 from domain.roles import Actor, Role
 from services.replies import log_reply
 from tests.conftest import wait_for
 from tests.e2e.test_analytics_browser import choose
 from tests.e2e.test_grids_browser import all_rows, click, sign_in, wait
+from tests.integration.test_rules_admin import ready_lead
 
 
 def unsure_replies(cockpit, session_factory, n: int) -> list[int]:
     """`n` leads of sales whose owner logged a reply the classifier is unsure of; their reviews' ids."""
-    now, uow = datetime.now(timezone.utc), cockpit[1].extensions["cockpit"].uow
+    uow = cockpit[1].extensions["cockpit"].uow
+    lead_ids = [ready_lead(uow) for _ in range(n)]  # sales' leads, ready to convert
     with session_factory() as s:
         sales = s.scalar(select(User).where(User.username == "sales"))
-        leads = [Lead(company=f"Hotel {uuid.uuid4().hex[:6]}", contact_name="Ben", email=f"{uuid.uuid4().hex[:8]}@hotel.example",
-                      business_type="HOTEL", city="Kiel", owner_id=sales.id, team_id=sales.team_id, email_consent=True,
-                      score=85, estimated_volume=3000, status="ACTIVE", registered_at=now - timedelta(days=9),
-                      updated_at=now) for _ in range(n)]
-        s.add_all(leads)
-        s.commit()
-        lead_ids, owner = [lead.id for lead in leads], Actor(sales.id, "sales", Role.SALES, sales.team_id)
+        owner = Actor(sales.id, "sales", Role.SALES, sales.team_id)
     for lead_id in lead_ids:
         assert log_reply(uow, owner, lead_id, "Rückruf morgen, siehe Anhang.")["review"]
 

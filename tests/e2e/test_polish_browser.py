@@ -7,12 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.e2e.conftest import scroll_click
 from tests.e2e.test_browser import click, nav_labels, navigating, page_title, shoot, sign_in, text_of, wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
@@ -20,18 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(1800)]
 
 def visible_text(driver) -> str:
     return driver.find_element(By.ID, "_pages_content").text
-
-
-def scroll_click(driver, by, selector):
-    """Click after scrolling the element to the middle of the window; a page still settling (a
-    callback filling the editor moves things) may take the click, so it is tried again."""
-    def scrolled_click(d):
-        element = d.find_element(by, selector)
-        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-        element.click()
-        return True
-    WebDriverWait(driver, 60, poll_frequency=0.5,
-                  ignored_exceptions=(StaleElementReferenceException, ElementClickInterceptedException)).until(scrolled_click)
 
 
 def test_a_manager_drills_into_a_member_and_clicks_back_to_the_team(browser, base_url, shots_dir):
