@@ -20,11 +20,16 @@ POSITION_NAME = "oltp_events"
 FACT_COLUMNS = ("seq", "event_id", "source", "type", "time", "lead_id", "user_id", "team_id", "business_type",
                 "step", "template_id", "template_version", "variant", "label", "customer_id", "revenue", "volume")
 LINK_COLUMNS = ("registered_source", "registered_id", "lead_id", "user_id", "team_id", "business_type")
-TABLES = ("events", "projection_position", "daily_counts")
+TABLES = ("events", "projection_position", "daily_counts", "lead_rollup", "send_rollup")
 
 
 def ensure_schema(cur: duckdb.DuckDBPyConnection) -> None:
+    """The tables and macros; a replica written before the rollups existed gets them filled once."""
     named_sql.run_script(cur, "schema")
+    if cur.execute("SELECT NOT EXISTS (FROM lead_rollup) AND EXISTS (FROM events WHERE lead_id IS NOT NULL)").fetchone()[0]:
+        cur.begin()
+        refresh_all_leads(cur)
+        cur.commit()
 
 
 def reset(cur: duckdb.DuckDBPyConnection) -> None:
@@ -42,8 +47,8 @@ def read_position(cur: duckdb.DuckDBPyConnection) -> int:
 def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int, now: datetime,
                 links: list[tuple] = ()) -> None:
     """Append `rows` (FACT_COLUMNS order), link registrations to their leads (`links`, LINK_COLUMNS
-    order), refresh the aggregates of the days touched, store `position`: one transaction. A batch of
-    one event (the live case) runs four short statements; the link statements only when it links."""
+    order), refresh the aggregates of the days and the rollups of the leads touched, store `position`: one
+    transaction. The link statements run only for a batch that links."""
     frames = {}
     cur.begin()
     try:
@@ -59,6 +64,7 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
             touched = sorted(days)
             cur.execute(named_sql.load("projection_delete_days"), [touched])
             cur.execute(named_sql.load("projection_insert_days"), [touched])
+        refresh_leads(cur, {row[5] for row in rows if row[5] is not None} | {link[2] for link in links})
         cur.execute(named_sql.load("projection_save_position"), [POSITION_NAME, position, naive_utc(now)])
         cur.commit()
     except BaseException:
@@ -67,6 +73,21 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
     finally:
         for name in frames:
             cur.unregister(name)
+
+
+def refresh_leads(cur: duckdb.DuckDBPyConnection, lead_ids) -> None:
+    """Recompute the per-lead and per-send rollups of `lead_ids` from the facts (in the caller's transaction)."""
+    if lead_ids:
+        for statement in named_sql.statements(named_sql.load("projection_refresh_leads")):
+            cur.execute(statement, [sorted(lead_ids)])
+
+
+def refresh_all_leads(cur: duckdb.DuckDBPyConnection) -> None:
+    """The rollups rebuilt for every lead (after a snapshot load, or a replica written before they existed)."""
+    cur.execute("DELETE FROM lead_rollup")
+    cur.execute("DELETE FROM send_rollup")
+    (lead_ids,) = cur.execute("SELECT coalesce(list(DISTINCT lead_id), []) FROM events WHERE lead_id IS NOT NULL").fetchone()
+    refresh_leads(cur, lead_ids)
 
 
 def _register(cur: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], columns: tuple) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from typing import Callable
 import duckdb
 
 from data import named_sql
-from data.duckdb_replica import POSITION_NAME, naive_utc, read_position
+from data.duckdb_replica import POSITION_NAME, naive_utc, read_position, refresh_all_leads
 from data.snapshot_folder import (PARTIAL_PREFIX, TABLES, Anchor, Snapshot, SnapshotRefused, check_files, prune, seal,
                                   usable_snapshots)
 
@@ -94,6 +94,7 @@ def _load(cur, snapshot: Snapshot, now: datetime) -> None:
         counts, expected = _counts(cur), tuple(snapshot.files[t].rows for t in TABLES)
         if counts != expected:
             raise SnapshotRefused(f"loaded {counts} rows where the manifest says {expected}")
+        refresh_all_leads(cur)  # derived from the events: rebuilt rather than shipped
         cur.execute(named_sql.load("projection_save_position"), [POSITION_NAME, snapshot.position, naive_utc(now)])
         cur.commit()
     except duckdb.Error as exc:

@@ -55,16 +55,74 @@ CREATE TABLE IF NOT EXISTS daily_counts (
     volume           DOUBLE               -- SUM(events.volume) of the group
 );
 
--- The cohort of the analytics queries (funnel_stages, funnel_cohorts, roi_holdout), written once: the
--- leads registered in [since, until) within the filters (NULL = any), each once with its first
--- registration time. A table macro is expanded into the calling query, so it plans as if inlined.
--- Parameter names differ from the column names they are compared with, or they would shadow them.
-CREATE OR REPLACE MACRO registered_cohort(since, until, team, member, kind) AS TABLE
-    SELECT lead_id, min(time) AS registered_at
-    FROM events
-    WHERE type = 'lead.registered' AND lead_id IS NOT NULL
-      AND time >= since AND time < until
+-- Per-lead rollup of the funnel: one row per lead the fact table names, recomputed from `events` for
+-- every lead a batch touches (projection_refresh_leads, same transaction), so the funnel and ROI pages
+-- read one row per lead instead of joining the fact table. A lead's cohort is its first registration:
+-- its time and the owner, team and business type that registration was projected with.
+CREATE TABLE IF NOT EXISTS lead_rollup (
+    lead_id          BIGINT NOT NULL,
+    registered_at    TIMESTAMP,           -- the lead's first lead.registered; NULL if none is logged
+    user_id          INTEGER,             -- owner, team and business type of that registration
+    team_id          INTEGER,
+    business_type    VARCHAR,
+    sampled          BOOLEAN NOT NULL,    -- any lead.sample_delivered
+    t3_sent          BOOLEAN NOT NULL,    -- any followup.sent of step T3
+    t7_sent          BOOLEAN NOT NULL,    -- any followup.sent of step T7
+    replied          BOOLEAN NOT NULL,    -- any followup.replied
+    positive         BOOLEAN NOT NULL,    -- any followup.replied labelled POSITIVE
+    converted        BOOLEAN NOT NULL,    -- any customer.converted
+    templates        VARCHAR[] NOT NULL,  -- the templates of its followup.sent events
+    steps            VARCHAR[] NOT NULL   -- the steps of its followup.sent events
+);
+
+-- Per-send rollup: one row per followup.sent that names a lead, with what was credited to it ("last
+-- touch": the lead's events from the send until its next send; a reply that names its step goes to
+-- that step's sends). Recomputed with lead_rollup for every lead a batch touches.
+CREATE TABLE IF NOT EXISTS send_rollup (
+    seq              BIGINT NOT NULL,     -- the send's events.seq
+    lead_id          BIGINT NOT NULL,
+    sent_at          TIMESTAMP NOT NULL,
+    step             VARCHAR,
+    template_id      VARCHAR,
+    template_version INTEGER,
+    variant          VARCHAR,
+    user_id          INTEGER,
+    team_id          INTEGER,
+    business_type    VARCHAR,
+    bounced          BOOLEAN NOT NULL,
+    opened           BOOLEAN NOT NULL,    -- opened or clicked
+    clicked          BOOLEAN NOT NULL,
+    replied_at       TIMESTAMP,           -- the first reply credited to it; NULL if none
+    positive         BOOLEAN NOT NULL,    -- a credited reply was labelled POSITIVE
+    converted_at     TIMESTAMP,           -- the first conversion credited to it; NULL if none
+    volume           DOUBLE,              -- that conversion's volume (EUR)
+    orders           DOUBLE               -- order revenue of the lead in the 90 days from converted_at; NULL if none
+);
+
+-- The cohort of the analytics queries (funnel_stages, funnel_cohorts, roi_holdout, drill_funnel), written
+-- once: the leads whose first registration falls in [since, until) within the filters (NULL = any),
+-- narrowed to leads sent `sent_template` or `sent_step` when given. A table macro is expanded into the
+-- calling query, so it plans as if inlined. Parameter names differ from the column names they are
+-- compared with, or they would shadow them.
+CREATE OR REPLACE MACRO funnel_cohort(since, until, team, member, kind, sent_template, sent_step) AS TABLE
+    SELECT *
+    FROM lead_rollup
+    WHERE registered_at >= since AND registered_at < until
       AND (CAST(team AS INTEGER) IS NULL OR team_id = team)
       AND (CAST(member AS INTEGER) IS NULL OR user_id = member)
       AND (CAST(kind AS VARCHAR) IS NULL OR business_type = kind)
-    GROUP BY lead_id;
+      AND (CAST(sent_template AS VARCHAR) IS NULL OR list_contains(templates, sent_template))
+      AND (CAST(sent_step AS VARCHAR) IS NULL OR list_contains(steps, sent_step));
+
+-- The sends of the analytics queries (funnel_steps, templates_compare, roi_monthly, drill_templates),
+-- written once: the follow-ups sent in [since, until) within the filters (NULL = any), with what was
+-- credited to each (send_rollup).
+CREATE OR REPLACE MACRO chosen_sends(since, until, team, member, kind, sent_step, sent_template) AS TABLE
+    SELECT *
+    FROM send_rollup
+    WHERE sent_at >= since AND sent_at < until
+      AND (CAST(team AS INTEGER) IS NULL OR team_id = team)
+      AND (CAST(member AS INTEGER) IS NULL OR user_id = member)
+      AND (CAST(kind AS VARCHAR) IS NULL OR business_type = kind)
+      AND (CAST(sent_step AS VARCHAR) IS NULL OR step = sent_step)
+      AND (CAST(sent_template AS VARCHAR) IS NULL OR template_id = sent_template);

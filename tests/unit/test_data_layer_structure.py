@@ -20,7 +20,8 @@ SCOPE_FOR_ALLOWED = {
     "services/scopes.py": "caller_scope itself",
     "services/analytics_filters.py": "narrows the analytics filters with the team map it is given",
 }
-COHORT_QUERIES = ("funnel_stages", "funnel_cohorts", "roi_holdout")
+COHORT_QUERIES = ("funnel_stages", "funnel_cohorts", "roi_holdout", "drill_funnel")
+SEND_QUERIES = ("funnel_steps", "templates_compare", "roi_monthly", "drill_templates")
 
 
 def test_use_cases_import_no_sqlalchemy():
@@ -55,11 +56,13 @@ def test_every_named_query_and_the_schema_load():
 
 
 def test_the_analytics_cohort_is_written_once():
-    cohort_rule = re.compile(r"type\s*=\s*'lead\.registered'\s+AND\s+lead_id\s+IS\s+NOT\s+NULL", re.IGNORECASE)
+    cohort_rule = re.compile(r"registered_at\s*>=\s*since|sent_at\s*>=\s*since", re.IGNORECASE)
     defined_in = [p.name for p in sorted((ROOT / "data" / "sql").glob("*.sql")) if cohort_rule.search(p.read_text())]
     assert defined_in == ["schema.sql"]
     for name in COHORT_QUERIES:
-        assert "registered_cohort($since, $until, $team_id, $user_id, $business_type)" in named_sql.load(name)
+        assert "funnel_cohort($since, $until, $team_id, $user_id, $business_type, " in named_sql.load(name)
+    for name in SEND_QUERIES:
+        assert "chosen_sends(" in named_sql.load(name) and "FROM events" not in named_sql.load(name)
 
 
 def test_advisory_lock_keys_are_unique_and_declared_once():

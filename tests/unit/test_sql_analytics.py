@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from data import analytics_queries as q
-from data.duckdb_replica import ensure_schema
+from data.duckdb_replica import ensure_schema, refresh_all_leads
 from domain.stats import in_holdout
 
 LEADS = {1: (10, 1, "HOTEL"), 2: (10, 1, "RESTAURANT"), 3: (11, 1, "HOTEL"), 4: (20, 2, "CANTEEN"), 5: (20, 2, "CANTEEN")}
@@ -61,6 +61,7 @@ def cursor():
                    day=datetime.fromisoformat(when).date(), lead_id=lead, user_id=user, team_id=team,
                    business_type=btype, **extra)
         conn.execute(f"INSERT INTO events ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+    refresh_all_leads(conn)  # the rollups the projection keeps beside the facts
     yield conn
     conn.close()
 
