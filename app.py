@@ -29,11 +29,12 @@ from flask_wtf.csrf import CSRFProtect
 from waitress import serve
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from data.commit_flags import EVENTS_WRITTEN, SINK_DELIVERIES_QUEUED
+from data.commit_flags import ANY_WRITE, EVENTS_WRITTEN, SINK_DELIVERIES_QUEUED
 from data.db import make_engine, make_session_factory, refresh_statistics
 from data.migrate import upgrade
 from data.uow import SqlAlchemyUnitOfWork
 from data.duckdb_replica import open_replica
+from data.warehouse import DuckDbLimits
 from mailer.dispatcher import build_dispatcher
 from pipelines.analytics_projection import AnalyticsProjection
 from pipelines.broadcast import Broadcaster
@@ -51,6 +52,7 @@ from runtime.heap import freeze_start_up_heap
 from services.auth import hash_password
 from services.conversions import setup_for
 from services.deps import EXTENSION, Dependencies
+from services.read_snapshots import ReadSnapshots
 from services.followups import automation_from_settings
 from services.mail_events import PublishedMailOutcomes
 from services.clock import utc_now
@@ -112,7 +114,8 @@ def create_app(settings: Settings) -> Flask:
     server.register_blueprint(export_routes.bp)  # GET only: no CSRF question
     install_problem_handlers(server)
     telemetry = install_metrics(server, settings, uow)  # GET /metrics (Bearer METRICS_TOKEN); before the guard
-    deps = server.extensions[EXTENSION] = _dependencies(settings, engine, uow, telemetry)  # read with deps()
+    broadcaster = Broadcaster()  # the projection's applied batches: streams wake, shared snapshots go stale
+    deps = server.extensions[EXTENSION] = _dependencies(settings, engine, uow, telemetry, broadcaster)  # read with deps()
     install_guard(server)
     # CSP, frame and sniffing headers on every response; the script hashes need the built Dash app
     install_security_headers(server, settings, _dash(server))
@@ -135,7 +138,7 @@ def create_app(settings: Settings) -> Flask:
                   telemetry=telemetry).wake_on(uow, EVENTS_WRITTEN)
     server.extensions["relay"] = relay.start() if settings.relay_enabled else relay
     # This process's DuckDB replica, tailing the event log; applied batches wake the cockpit streams.
-    projection = AnalyticsProjection(uow, deps.warehouse, Broadcaster(), clock=deps.clock,
+    projection = AnalyticsProjection(uow, deps.warehouse, broadcaster, clock=deps.clock,
                                      poll_seconds=settings.analytics_poll_s,
                                      snapshots=ReplicaSnapshots.from_settings(settings, engine)).wake_on(uow, EVENTS_WRITTEN)
     server.extensions["analytics_projection"] = projection.start() if settings.relay_enabled else projection
@@ -158,15 +161,24 @@ def create_app(settings: Settings) -> Flask:
     return server
 
 
-def _dependencies(settings: Settings, engine, uow: SqlAlchemyUnitOfWork, telemetry) -> Dependencies:
+def _dependencies(settings: Settings, engine, uow: SqlAlchemyUnitOfWork, telemetry, broadcaster: Broadcaster) -> Dependencies:
     """What the entrypoints share, built once: the one follow-up automation (rules, holidays, the email
-    core, this app's telemetry) serves the scheduler, the consumers and the pages alike."""
+    core, this app's telemetry) serves the scheduler, the consumers and the pages alike; one set of read
+    snapshots serves every page, callback and stream."""
     followups = automation_from_settings(settings, telemetry=telemetry)
     warehouse = open_replica(settings.analytics_path, per_process=engine.dialect.name == "postgresql",
-                             snapshot_folder=settings.analytics_snapshot_dir)
+                             snapshot_folder=settings.analytics_snapshot_dir,
+                             limits=DuckDbLimits(settings.analytics_memory_mb, settings.analytics_threads))
     return Dependencies(settings=settings, engine=engine, uow=uow, warehouse=warehouse,
                         followups=followups, conversion=setup_for(followups, settings),
-                        tracking=Tracking(settings.tracking_enabled, settings.secret_key), telemetry=telemetry)
+                        tracking=Tracking(settings.tracking_enabled, settings.secret_key), telemetry=telemetry,
+                        snapshots=_snapshots(settings, uow, broadcaster))
+
+
+def _snapshots(settings: Settings, uow: SqlAlchemyUnitOfWork, broadcaster: Broadcaster) -> ReadSnapshots:
+    snapshots = ReadSnapshots(lambda: broadcaster.version, settings.read_snapshot_max_age_s)
+    uow.on_committed(ANY_WRITE, snapshots.written)
+    return snapshots
 
 
 def _sinks(settings: Settings) -> list:

@@ -85,6 +85,11 @@ class Settings:
     sse_max_streams: int = setting("SSE_MAX_STREAMS", whole(0, 10_000), "100", "live cockpit streams per process")
     sse_heartbeat_s: float = setting("SSE_HEARTBEAT_S", number(0.05, 300), "15", "seconds between heartbeats")
     sse_debounce_ms: int = setting("SSE_DEBOUNCE_MS", whole(0, 5_000), "100", "at most one push per this many ms")
+    analytics_memory_mb: int = setting("ANALYTICS_MEMORY_MB", whole(64, 1_048_576), "512",
+                                       "memory the analytics replica (DuckDB) may hold; beyond it, sorts spill to disk")
+    analytics_threads: int = setting("ANALYTICS_THREADS", whole(1, 256), "2", "threads of the analytics replica's queries")
+    read_snapshot_max_age_s: float = setting("READ_SNAPSHOT_MAX_AGE_S", number(0, 300), "5",
+                                             "seconds a shared cockpit or analytics snapshot is reused at most (0: never)")
     analytics_poll_s: float = setting("ANALYTICS_POLL_MS", millis_as_seconds(50, 60_000), "1000",
                                       "fallback poll of the analytics projection, in ms")
     # Snapshots of the analytics replica (pipelines/replica_snapshots.py): a new replica loads the newest one.

@@ -23,7 +23,8 @@ from bench.pipeline import pipeline_rows
 from bench.replica_start import replica_start_rows
 from bench.report import write_report
 from bench.scenarios import build_scenarios, leads_throughput, measure
-from bench.server import SALES, Served, bench_settings, busiest_lead, count_rows, start_app, stop_app
+from bench.server import (SALES, Served, bench_settings, busiest_lead, computed_reads, count_rows, start_app,
+                          stop_app)
 from bench.stats import summarize, value_row
 
 HERE = Path(__file__).resolve().parent
@@ -69,7 +70,7 @@ def bench(folder: Path, leads: int, n: int, events: int, pipeline: int) -> tuple
             timed = run_scenarios(served.url, n, busiest_lead(server, SALES), logged)
             say("  leads table throughput, 4 clients ...")
             throughput = leads_throughput(served.url, n)
-            analytics_timed, analytics_values = analytics_rows(served.url, n, logged, say)
+            analytics_timed, analytics_values = analytics_rows(served.url, n, logged, say, lambda: computed_reads(server))
         say("  live cockpit: callbacks, stream latency, 200 open streams ...")
         live_timed, live_values = live_cockpit_rows(server, n, logged)
         say("  a new analytics replica: snapshot, load and tail, against a replay ...")

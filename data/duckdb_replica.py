@@ -14,13 +14,13 @@ import duckdb
 import pandas as pd
 
 from data import named_sql
-from data.warehouse import DuckDbWarehouse
+from data.warehouse import DuckDbLimits, DuckDbWarehouse
 
 POSITION_NAME = "oltp_events"
 FACT_COLUMNS = ("seq", "event_id", "source", "type", "time", "lead_id", "user_id", "team_id", "business_type",
                 "step", "template_id", "template_version", "variant", "label", "customer_id", "revenue", "volume")
 LINK_COLUMNS = ("registered_source", "registered_id", "lead_id", "user_id", "team_id", "business_type")
-TABLES = ("events", "projection_position", "daily_counts", "lead_rollup", "send_rollup")
+TABLES = ("events", "projection_position", "daily_counts", "lead_rollup", "send_rollup", "rollup_pending")
 
 
 def ensure_schema(cur: duckdb.DuckDBPyConnection) -> None:
@@ -47,8 +47,8 @@ def read_position(cur: duckdb.DuckDBPyConnection) -> int:
 def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int, now: datetime,
                 links: list[tuple] = ()) -> None:
     """Append `rows` (FACT_COLUMNS order), link registrations to their leads (`links`, LINK_COLUMNS
-    order), refresh the aggregates of the days and the rollups of the leads touched, store `position`: one
-    transaction. The link statements run only for a batch that links."""
+    order), refresh the aggregates of the days touched, mark the leads touched for a rollup refresh, store
+    `position`: one transaction. The link statements run only for a batch that links."""
     frames = {}
     cur.begin()
     try:
@@ -64,7 +64,9 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
             touched = sorted(days)
             cur.execute(named_sql.load("projection_delete_days"), [touched])
             cur.execute(named_sql.load("projection_insert_days"), [touched])
-        refresh_leads(cur, {row[5] for row in rows if row[5] is not None} | {link[2] for link in links})
+        pending = {row[5] for row in rows if row[5] is not None} | {link[2] for link in links}
+        if pending:  # their rollups are refreshed next, off the path to the screens (refresh_pending)
+            cur.execute("INSERT INTO rollup_pending SELECT unnest(CAST($1 AS BIGINT[]))", [sorted(pending)])
         cur.execute(named_sql.load("projection_save_position"), [POSITION_NAME, position, naive_utc(now)])
         cur.commit()
     except BaseException:
@@ -75,19 +77,35 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
             cur.unregister(name)
 
 
-def refresh_leads(cur: duckdb.DuckDBPyConnection, lead_ids) -> None:
-    """Recompute the per-lead and per-send rollups of `lead_ids` from the facts (in the caller's transaction)."""
-    if lead_ids:
-        for statement in named_sql.statements(named_sql.load("projection_refresh_leads")):
-            cur.execute(statement, [sorted(lead_ids)])
+def refresh_pending(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Recompute the per-lead and per-send rollups of the leads the applied batches left pending, in one
+    transaction of its own; False when none was pending."""
+    cur.begin()
+    try:
+        if cur.execute("SELECT NOT EXISTS (FROM rollup_pending)").fetchone()[0]:
+            cur.rollback()
+            return False
+        _refresh(cur)
+        cur.commit()
+        return True
+    except BaseException:
+        cur.rollback()
+        raise
 
 
 def refresh_all_leads(cur: duckdb.DuckDBPyConnection) -> None:
-    """The rollups rebuilt for every lead (after a snapshot load, or a replica written before they existed)."""
+    """The rollups rebuilt for every lead, in the caller's transaction (after a snapshot load, or a
+    replica written before they existed)."""
     cur.execute("DELETE FROM lead_rollup")
     cur.execute("DELETE FROM send_rollup")
-    (lead_ids,) = cur.execute("SELECT coalesce(list(DISTINCT lead_id), []) FROM events WHERE lead_id IS NOT NULL").fetchone()
-    refresh_leads(cur, lead_ids)
+    cur.execute("INSERT INTO rollup_pending SELECT DISTINCT lead_id FROM events WHERE lead_id IS NOT NULL")
+    _refresh(cur)
+
+
+def _refresh(cur: duckdb.DuckDBPyConnection) -> None:
+    cur.execute(named_sql.load("projection_lead_events"))
+    for statement in named_sql.statements(named_sql.load("projection_refresh_leads")):
+        cur.execute(statement)
 
 
 def _register(cur: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], columns: tuple) -> pd.DataFrame:
@@ -103,7 +121,8 @@ def naive_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def open_replica(path: Path | str, per_process: bool, snapshot_folder: Path | None = None) -> DuckDbWarehouse:
+def open_replica(path: Path | str, per_process: bool, snapshot_folder: Path | None = None,
+                 limits: DuckDbLimits = DuckDbLimits()) -> DuckDbWarehouse:
     """The replica this process owns. DuckDB lets one process write a file, so on PostgreSQL (several
     web processes) each takes a numbered slot next to `path`: the first whose lock it gets, so a
     restarted process reuses a replica and only tails what it missed. A missing file starts empty;
@@ -111,10 +130,10 @@ def open_replica(path: Path | str, per_process: bool, snapshot_folder: Path | No
     may read and write, data/duckdb_snapshot.py) or rebuilds it from the log."""
     path = Path(path)
     if not per_process or str(path) == ":memory:":
-        return DuckDbWarehouse(path, snapshot_folder)
+        return DuckDbWarehouse(path, snapshot_folder, limits)
     for slot in range(64):
         try:
-            return DuckDbWarehouse(path.with_name(f"{path.stem}.{slot}{path.suffix}"), snapshot_folder)
+            return DuckDbWarehouse(path.with_name(f"{path.stem}.{slot}{path.suffix}"), snapshot_folder, limits)
         except (duckdb.IOException, duckdb.InvalidInputException):  # another process holds this slot, or
             continue  # this one does (a second app in one process: its settings are locked already)
-    return DuckDbWarehouse(path.with_name(f"{path.stem}.pid{os.getpid()}{path.suffix}"), snapshot_folder)
+    return DuckDbWarehouse(path.with_name(f"{path.stem}.pid{os.getpid()}{path.suffix}"), snapshot_folder, limits)

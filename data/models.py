@@ -79,6 +79,10 @@ class Lead(Base):
         Index("ix_leads_registered_at", "registered_at"),
         Index("ix_leads_team_next_followup", "team_id", "next_followup_at"),  # the cockpit's due backlog
         Index("ix_leads_owner_next_followup", "owner_id", "next_followup_at"),
+        # the leads grid's default order (newest first) within an owner's or a team's leads, and by score
+        Index("ix_leads_owner_registered", "owner_id", "registered_at"),
+        Index("ix_leads_team_registered", "team_id", "registered_at"),
+        Index("ix_leads_score", "score"),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from data.models import Base, BigId, Suppression
@@ -27,7 +27,10 @@ class Task(Base):
     done_at: Mapped[datetime | None]
     done_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     snoozes: Mapped[int] = mapped_column(Integer, default=0)
-    __table_args__ = (Index("ix_tasks_open_due", "done_at", "due_at"),)
+    __table_args__ = (Index("ix_tasks_open_due", "done_at", "due_at"),
+                      # the open tasks of a scope's leads, counted lead by lead (the cockpit's task count)
+                      Index("ix_tasks_open_lead", "lead_id", sqlite_where=text("done_at IS NULL"),
+                            postgresql_where=text("done_at IS NULL")))
 
 
 class OperatorAction(Base):

@@ -53,8 +53,12 @@ class SqlAlchemyTasks:
         return {key for (key,) in written}
 
     def count_open(self, scope: Scope) -> int:
-        stmt = scoped_to(select(func.count()).select_from(Task).join(Lead, Lead.id == Task.lead_id).where(_OPEN), scope)
-        return self.session.scalar(stmt) or 0
+        """Every task has its lead, so everything needs no join. A scope is counted lead by lead over the
+        open tasks' partial index: a join let SQLite walk every open task and look its lead up."""
+        if scope.everything:
+            return self.session.scalar(select(func.count()).select_from(Task).where(_OPEN)) or 0
+        per_lead = select(func.count()).select_from(Task).where(Task.lead_id == Lead.id, _OPEN).scalar_subquery()
+        return int(self.session.scalar(scoped_to(select(func.coalesce(func.sum(per_lead), 0)), scope)) or 0)
 
     def open_page(self, scope: Scope, window: RowWindow) -> tuple[list[OpenTask], int]:
         """One window of the open tasks in scope, soonest due first unless sorted otherwise; and how many there are."""

@@ -112,6 +112,8 @@ class SqlAlchemyUnitOfWork:
     def commit(self) -> None:
         # Every flag is cleared, subscribed or not: the next transaction of this session starts afresh.
         flags = [flag for flag in {*commit_flags.ALL, *self._listeners} if self.session.info.pop(flag, False)]
+        if self._write:
+            flags.append(commit_flags.ANY_WRITE)
         self.session.commit()
         for flag in flags:
             for listener in tuple(self._listeners.get(flag, ())):

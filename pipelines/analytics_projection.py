@@ -21,97 +21,26 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import threading
 from datetime import datetime, timedelta, timezone
 
 from config import load_settings
 from data.db import make_engine, make_session_factory
-from data.duckdb_feed import LeadFacts, LoggedEvent
-from data.duckdb_replica import apply_batch, ensure_schema, naive_utc, open_replica, read_position, reset
+from data.duckdb_feed import LoggedEvent
+from data.warehouse import DuckDbLimits
+from data.duckdb_replica import (apply_batch, ensure_schema, open_replica, read_position, refresh_pending,
+                                  reset)
 from data.uow import SqlAlchemyUnitOfWork
-from domain.events import LEAD_CREATED, PREFIX
+from domain.events import LEAD_CREATED
+from pipelines.analytics_facts import NO_LEAD, lead_id_of, link_row, safe_fact_row
 from pipelines.broadcast import Broadcaster, Touched
 from pipelines.replica_snapshots import ReplicaSnapshots, SnapshotWriter, seed_replica
 from runtime.worker import Worker
 from services.clock import Clock, utc_now
 
-log = logging.getLogger(__name__)
-VERSION_SUFFIX = re.compile(r"\.v\d+$")
-NO_LEAD = LeadFacts(None, None, None, None)
 MAX_LINGER_S = 0.05  # the most a wake-up waits: event-to-screen stays well under 100 ms of it
+ROLLUP_EVERY_BATCHES = 20  # a long catch-up refreshes the rollups of many batches at once (cheaper per lead)
 QUIET_S = 0.25  # idle this long before a wake-up: nothing to gather, apply at once
-
-
-def short_type(type_: str) -> str:
-    """'com.freshplan.followup.sent.v1' -> 'followup.sent'; foreign types stay as they came."""
-    if not type_.startswith(PREFIX):
-        return type_
-    return VERSION_SUFFIX.sub("", type_[len(PREFIX):])
-
-
-def lead_id_of(event: LoggedEvent) -> int | None:
-    """data.lead_id, else the number the subject ends with ('lead/42' or '42')."""
-    value = event.data.get("lead_id") if isinstance(event.data, dict) else None
-    if value is None and event.subject:
-        value = event.subject.rsplit("/", 1)[-1]
-    try:
-        number = int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-    return number if number is not None and 0 < number < 2 ** 63 else None  # a BIGINT, or no lead
-
-
-def fact_row(event: LoggedEvent, lead_id: int | None, lead: LeadFacts) -> tuple:
-    """One row of the DuckDB `events` table (data/sql/schema.sql, FACT_COLUMNS order)."""
-    data, kind = event.data if isinstance(event.data, dict) else {}, short_type(event.type)
-    volume = data.get("volume", lead.estimated_volume) if kind == "customer.converted" else data.get("volume")
-    return (event.seq, event.event_id, event.source, kind, naive_utc(event.time), lead_id, lead.owner_id,
-            lead.team_id, lead.business_type, data.get("step"), _text(data.get("template_id", data.get("template"))),
-            _number(data.get("template_version"), int, 2.0 ** 31), data.get("variant"), data.get("label"),
-            _number(data.get("customer_id"), int), _number(data.get("revenue"), float, 1e300), _number(volume, float, 1e300))
-
-
-def link_row(event: LoggedEvent, lead: LeadFacts) -> tuple | None:
-    """A lead.created as a `links` row (data/duckdb_replica.py LINK_COLUMNS): the registration it names
-    gets this lead's facts. None for one that names no registration."""
-    data = event.data if isinstance(event.data, dict) else {}
-    lead_id = lead_id_of(event)
-    if lead_id is None or not data.get("registered_source") or not data.get("registered_id"):
-        return None
-    return clean_row((str(data["registered_source"]), str(data["registered_id"]), lead_id, lead.owner_id,
-                      lead.team_id, lead.business_type))
-
-
-def safe_fact_row(event: LoggedEvent, lead_id: int | None, lead: LeadFacts) -> tuple:
-    """`fact_row`, or for an event whose data it cannot read, a row with what the envelope says (it
-    still counts by type and time): one odd event never stops the projection."""
-    try:
-        return clean_row(fact_row(event, lead_id, lead))
-    except Exception as exc:  # noqa: BLE001 - logged; the event is kept with its envelope
-        log.warning("analytics: event %s (seq %d) projected without its data: %s", event.event_id, event.seq, exc)
-        return clean_row((event.seq, event.event_id, event.source, short_type(event.type), naive_utc(event.time),
-                          *[None] * 12))
-
-
-def clean_row(row: tuple) -> tuple:
-    """Text that cannot be stored as UTF-8 (a lone surrogate in an old event) is stored with a "?" there."""
-    return tuple(v.encode("utf-8", "replace").decode("utf-8") if isinstance(v, str) and not v.isascii() else v
-                 for v in row)
-
-
-def _text(value) -> str | None:
-    return None if value is None else str(value)
-
-
-def _number(value, kind, bound: float = 2.0 ** 63):
-    """The value as `kind` when it fits its DuckDB column (INTEGER: bound 2^31, BIGINT 2^63, DOUBLE
-    finite); anything else is no value, so one odd field cannot make DuckDB refuse the whole batch."""
-    try:
-        number = None if value is None else kind(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return number if number is None or abs(number) < bound else None
 
 
 def settled_position(position: int, events: list[LoggedEvent], older_than: datetime) -> int:
@@ -183,14 +112,28 @@ class AnalyticsProjection(Worker):
 
     def catch_up(self) -> int:
         """Apply every committed event after the stored position; returns how many rows were read."""
-        total = 0
+        total, batches = 0, 0
         with self._apply_lock:
             while not self.stopping:
                 read, advanced = self._apply_next()
-                total += read
+                total, batches = total + read, batches + 1
                 if read < self.batch_size or not advanced:
                     break
+                if batches % ROLLUP_EVERY_BATCHES == 0:
+                    self._refresh_rollups()
+            self._refresh_rollups()
         return total
+
+    def _refresh_rollups(self) -> None:
+        """The rollups of the leads the last batch touched, after its numbers went to the screens; then
+        the shared read snapshots are stale (the version moves, no stream is woken)."""
+        cur = self.warehouse.cursor()
+        try:
+            refreshed = refresh_pending(cur)
+        finally:
+            cur.close()
+        if refreshed:
+            self.broadcaster.advance()
 
     def rebuild(self) -> int:
         with self._apply_lock:
@@ -233,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     engine = make_engine(settings.database_url)
-    warehouse = open_replica(settings.analytics_path, engine.dialect.name == "postgresql", settings.analytics_snapshot_dir)
+    warehouse = open_replica(settings.analytics_path, engine.dialect.name == "postgresql", settings.analytics_snapshot_dir,
+                             DuckDbLimits(settings.analytics_memory_mb, settings.analytics_threads))
     projection = AnalyticsProjection(SqlAlchemyUnitOfWork(make_session_factory(engine)), warehouse,
                                      snapshots=ReplicaSnapshots.from_settings(settings, engine))
     if not args.rebuild:

@@ -65,6 +65,11 @@ class Broadcaster:
         for sub in subscribers:
             sub.notify(touched)
 
+    def advance(self) -> None:
+        """The read models moved without news for the streams (the rollups caught up): caches key anew."""
+        with self._lock:
+            self.version += 1
+
     @property
     def subscriber_count(self) -> int:
         with self._lock:

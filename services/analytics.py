@@ -100,6 +100,10 @@ def _step_row(r: dict) -> dict:
 
 def funnel_view(deps, actor: Actor, filters: Filters) -> FunnelView:
     require_page(actor, Page.FUNNEL)
+    return deps.snapshots.get(("funnel", actor, filters), lambda: _funnel(deps, actor, filters))
+
+
+def _funnel(deps, actor: Actor, filters: Filters) -> FunnelView:
     params = query_params(deps, actor, filters)
     with warehouse_cursor(deps) as cur:  # a step or template filter narrows the cohort to leads sent it
         [counts] = analytics_queries.rows(cur, "funnel_stages", params)
@@ -145,6 +149,10 @@ def _comparisons(rows: list[dict]) -> list[dict]:
 
 def templates_view(deps, actor: Actor, filters: Filters) -> TemplatesView:
     require_page(actor, Page.TEMPLATE_STATS)
+    return deps.snapshots.get(("templates", actor, filters), lambda: _templates(deps, actor, filters))
+
+
+def _templates(deps, actor: Actor, filters: Filters) -> TemplatesView:
     params = query_params(deps, actor, filters)
     with warehouse_cursor(deps) as cur:
         rows = [_template_row(r) for r in analytics_queries.rows(cur, "templates_compare", params)]

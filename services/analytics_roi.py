@@ -76,6 +76,10 @@ def _months_in(first: date, last: date) -> int:
 
 def roi_view(deps, actor: Actor, filters: Filters) -> RoiView:
     require_page(actor, Page.ROI)
+    return deps.snapshots.get(("roi", actor, filters), lambda: _roi(deps, actor, filters))
+
+
+def _roi(deps, actor: Actor, filters: Filters) -> RoiView:
     a = current_assumptions(deps.uow)
     provider = deps.settings.mail_providers[0]  # the warehouse does not keep the provider of each mail yet
     per_mail = a.get(f"mail_cost_{provider}", 0.0)

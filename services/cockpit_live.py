@@ -174,11 +174,17 @@ def _title(actor: Actor, scope: Scope, team_names: dict[int, str], member_name: 
 
 def cockpit_numbers(deps, actor: Actor, period: str = DEFAULT_PERIOD, team_id: int | None = None,
                     member_id: int | None = None) -> CockpitNumbers:
+    """The caller's numbers, shared with every page, callback and stream asking the same
+    (services.read_snapshots)."""
     require(actor, Page.COCKPIT)
     period = period if period in PERIODS else DEFAULT_PERIOD
     team_id, member_id = view_id("team", team_id), view_id("member", member_id)
-    now = deps.clock()
-    today = now.date()
+    return deps.snapshots.get(("cockpit", actor, period, team_id, member_id),
+                              lambda: _numbers(deps, actor, period, team_id, member_id))
+
+
+def _numbers(deps, actor: Actor, period: str, team_id: int | None, member_id: int | None) -> CockpitNumbers:
+    today = deps.clock().date()
     window = Window.of(period, today)
     reads = DuckDbCockpit(deps.warehouse)
     with deps.uow(write=False) as tx:
@@ -204,5 +210,9 @@ def status_counts(deps, actor: Actor, team_id: int | None = None, member_id: int
     """Leads by status in the caller's scope (OLTP; shown beside the widget, not pushed live)."""
     require(actor, Page.COCKPIT)
     team_id, member_id = view_id("team", team_id), view_id("member", member_id)
+    return deps.snapshots.get(("statuses", actor, team_id, member_id), lambda: _statuses(deps, actor, team_id, member_id))
+
+
+def _statuses(deps, actor: Actor, team_id: int | None, member_id: int | None) -> dict[str, int]:
     with deps.uow(write=False) as tx:
         return tx.leads.status_counts(caller_scope(tx, actor, team_id, member_id))

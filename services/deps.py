@@ -15,6 +15,7 @@ from data.warehouse import DuckDbWarehouse
 from services.clock import Clock, utc_now
 from services.conversions import ConversionSetup
 from services.followup_automation import FollowupAutomation
+from services.read_snapshots import NO_SNAPSHOTS, ReadSnapshots
 from services.telemetry import NO_TELEMETRY, Telemetry
 from services.tracking import Tracking
 
@@ -32,3 +33,4 @@ class Dependencies:
     tracking: Tracking  # open and click tracking of sent mail: on or off, and its secret
     telemetry: Telemetry = NO_TELEMETRY  # the app's metrics, for services that report their work
     clock: Clock = utc_now
+    snapshots: ReadSnapshots = NO_SNAPSHOTS  # cockpit and analytics read models shared by pages, callbacks, streams

@@ -16,7 +16,6 @@ import logging
 import threading
 import time
 import weakref
-from collections import OrderedDict
 
 from flask import Blueprint, Response, current_app, g, request
 from flask_login import current_user
@@ -24,6 +23,7 @@ from flask_login import current_user
 from domain.roles import Forbidden
 from services import auth
 from services.cockpit_live import InvalidView, cockpit_numbers, view_id, view_period
+from services.read_snapshots import SingleFlightCache
 from components.request_context import deps
 from web.metrics import set_sse_clients
 from web.problem import problem
@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("stream", __name__)
 RETRY_AFTER_S = 5
 SIGNED_OUT = "event: signed-out\ndata: {}\n\n"
-CACHE_SIZE = 256
 
 
 class StreamSlots:
@@ -56,48 +55,12 @@ class StreamSlots:
             self.on_change(self.open)
 
 
-class SnapshotCache:
-    """One computation per (caller, view, projection version): many tabs of one scope share it. When
-    a batch wakes many streams at once, the first computes and the others wait for its result, so 200
-    open streams of one team cost one query, not 200."""
-
-    def __init__(self):
-        self._lock, self._items = threading.Lock(), OrderedDict()
-        self._pending: dict = {}
-
-    def get(self, key, compute):
-        with self._lock:
-            if key in self._items:
-                return self._items[key]
-            flight = self._pending.get(key)
-            first = flight is None
-            if first:
-                flight = self._pending[key] = threading.Lock()
-                flight.acquire()
-        if not first:
-            with flight:  # released once the first caller stored the value (or failed)
-                pass
-            return self.get(key, compute)
-        try:
-            value = compute()
-            with self._lock:
-                self._items[key] = value
-                while len(self._items) > CACHE_SIZE:
-                    self._items.popitem(last=False)
-            return value
-        finally:
-            with self._lock:
-                del self._pending[key]
-            flight.release()
-
-
 def install_streams(server, broadcaster) -> None:
     """Give the stream view (blueprint `bp`, registered with the others) its broadcaster and slots."""
     settings = server.extensions["cockpit"].settings
     slots = StreamSlots(settings.sse_max_streams, on_change=lambda n: set_sse_clients(n, server))
     # "sessions": one "does this session still count" answer per (session, projection version)
-    server.extensions["sse"] = {"broadcaster": broadcaster, "slots": slots, "cache": SnapshotCache(),
-                                "sessions": SnapshotCache()}
+    server.extensions["sse"] = {"broadcaster": broadcaster, "slots": slots, "sessions": SingleFlightCache()}
 
 
 def _message(numbers, version: int) -> str:
@@ -155,9 +118,7 @@ class _CockpitStream:
 
     def snapshot(self) -> str:
         version = self.broadcaster.version  # read first: a later batch bumps it and pushes again
-        numbers = self.sse["cache"].get((self.actor, *self.args, version),
-                                        lambda: cockpit_numbers(self.deps, self.actor, *self.args))
-        return _message(numbers, version)
+        return _message(cockpit_numbers(self.deps, self.actor, *self.args), version)  # shared: deps.snapshots
 
     def session_counts(self, pushing: bool) -> bool:
         """A heartbeat asks the database; the streams one batch wakes share one answer per session."""

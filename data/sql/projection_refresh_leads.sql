@@ -1,9 +1,10 @@
--- projection_refresh_leads: recompute lead_rollup and send_rollup (schema.sql) for the leads in $1 (a
--- BIGINT list: the leads a batch touched, or every lead after a snapshot load) straight from `events`,
--- in the transaction that wrote those events, so the rollups always equal these queries over the facts
--- (idempotent). The crediting rules are the analytics pages' own (README "How the numbers are made").
-DELETE FROM lead_rollup WHERE lead_id IN (SELECT unnest(CAST($1 AS BIGINT[])));
-DELETE FROM send_rollup WHERE lead_id IN (SELECT unnest(CAST($1 AS BIGINT[])));
+-- projection_refresh_leads: recompute lead_rollup and send_rollup (schema.sql) for the leads waiting in
+-- rollup_pending, whose events the temporary table `lead_events` holds (projection_lead_events), and
+-- clear them, in one transaction, so the rollups always equal these queries over the facts
+-- (idempotent). The fact table is read once, into `lead_events`.
+-- The crediting rules are the analytics pages' own (README "How the numbers are made").
+DELETE FROM lead_rollup WHERE lead_id IN (SELECT lead_id FROM lead_events);
+DELETE FROM send_rollup WHERE lead_id IN (SELECT lead_id FROM lead_events);
 INSERT INTO lead_rollup
 SELECT lead_id,
        min(time) FILTER (WHERE type = 'lead.registered'),
@@ -18,14 +19,12 @@ SELECT lead_id,
        coalesce(bool_or(type = 'customer.converted'), false),
        coalesce(list(DISTINCT template_id) FILTER (WHERE type = 'followup.sent' AND template_id IS NOT NULL), []),
        coalesce(list(DISTINCT step) FILTER (WHERE type = 'followup.sent' AND step IS NOT NULL), [])
-FROM events
-WHERE lead_id IN (SELECT unnest(CAST($1 AS BIGINT[])))
+FROM lead_events
 GROUP BY lead_id;
 INSERT INTO send_rollup
 WITH touched AS (
-    SELECT * FROM events
-    WHERE lead_id IN (SELECT unnest(CAST($1 AS BIGINT[])))
-      AND (type IN ('followup.sent', 'email.bounced', 'email.opened', 'email.clicked', 'followup.replied',
+    SELECT * FROM lead_events
+    WHERE (type IN ('followup.sent', 'email.bounced', 'email.opened', 'email.clicked', 'followup.replied',
                     'customer.converted') OR revenue IS NOT NULL)
 ),
 sends AS (
@@ -57,3 +56,5 @@ SELECT s.seq, s.lead_id, s.sent_at, s.step, s.template_id, s.template_version, s
        s.business_type, coalesce(c.bounced, false), coalesce(c.opened, false), coalesce(c.clicked, false),
        c.replied_at, coalesce(c.positive, false), c.converted_at, c.volume, o.orders
 FROM sends s LEFT JOIN credited c ON c.seq = s.seq LEFT JOIN orders o ON o.seq = s.seq;
+DELETE FROM rollup_pending;
+DROP TABLE lead_events;

@@ -75,6 +75,12 @@ CREATE TABLE IF NOT EXISTS lead_rollup (
     steps            VARCHAR[] NOT NULL   -- the steps of its followup.sent events
 );
 
+-- The leads whose rollups a batch made stale: written with the facts, cleared by the transaction that
+-- refreshes their rollups (projection_refresh_leads), so a crash between the two loses no refresh.
+CREATE TABLE IF NOT EXISTS rollup_pending (
+    lead_id          BIGINT NOT NULL
+);
+
 -- Per-send rollup: one row per followup.sent that names a lead, with what was credited to it ("last
 -- touch": the lead's events from the send until its next send; a reply that names its step goes to
 -- that step's sends). Recomputed with lead_rollup for every lead a batch touches.

@@ -8,7 +8,7 @@ from datetime import datetime
 import duckdb
 import pytest
 
-from data.duckdb_replica import FACT_COLUMNS, apply_batch, ensure_schema, refresh_all_leads
+from data.duckdb_replica import FACT_COLUMNS, apply_batch, ensure_schema, refresh_all_leads, refresh_pending
 from tests.unit.test_sql_analytics import LEADS, STORY
 
 NOW = datetime(2026, 12, 1)
@@ -43,6 +43,7 @@ def test_rollups_applied_in_batches_equal_a_recount_from_the_facts(cur, batch):
     random.Random(batch).shuffle(rows)  # a reply may be applied before the send it is credited to
     for i in range(0, len(rows), batch):
         apply_batch(cur, rows[i:i + batch], i + batch, NOW)
+        assert refresh_pending(cur) and not refresh_pending(cur)  # once per batch, then nothing is left
     applied = rollups(cur)
     refresh_all_leads(cur)
     assert applied == rollups(cur)
@@ -51,6 +52,7 @@ def test_rollups_applied_in_batches_equal_a_recount_from_the_facts(cur, batch):
 
 def test_a_reply_naming_its_step_is_credited_to_that_send_after_a_later_send(cur):
     apply_batch(cur, fact_rows(), len(STORY), NOW)
+    refresh_pending(cur)
     credited = dict(cur.execute("SELECT step, replied_at FROM send_rollup WHERE lead_id = 3").fetchall())
     assert credited == {"T3": datetime(2026, 11, 19, 10), "T7": None}
 
@@ -59,4 +61,5 @@ def test_a_lead_counts_in_the_cohort_of_its_first_registration(cur):
     rows = fact_rows()
     again = (999, "e999", "/other", "lead.registered", datetime(2026, 11, 25), 5, 20, 2, "CANTEEN", *[None] * 8)
     apply_batch(cur, [*rows, again], 999, NOW)
+    refresh_pending(cur)
     assert cur.execute("SELECT registered_at FROM lead_rollup WHERE lead_id = 5").fetchone() == (datetime(2026, 10, 20, 9),)
