@@ -77,6 +77,7 @@ from web.metrics import install_metrics, mail_metrics
 from web.problem import install_problem_handlers
 from web.security_headers import install_security_headers
 from web.serving import serve_options
+from components.grids import register_csv_download
 from components.layout import app_layout
 from demo import history as demo_history
 from demo import simulator as demo_simulator
@@ -233,6 +234,7 @@ def _dash(server: Flask) -> dash.Dash:
                     title="Follow-up Cockpit", update_title=None, on_error=on_callback_error)
     app.layout = app_layout
     install_callback_guard(server, app)
+    register_csv_download(app)
     # Take the callbacks the page modules just registered globally now, before another app could.
     server.test_client().get("/_favicon.ico")
     return app

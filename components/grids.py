@@ -9,6 +9,7 @@ and their CSV comes from an export route with the grid's order and filters.
 """
 from __future__ import annotations
 
+import dash
 import dash_ag_grid as dag
 from dash import MATCH, Input, Output, clientside_callback, html
 
@@ -102,10 +103,13 @@ def register_refresh(grid_id: str, store_id: str, *inputs: Input) -> None:
         Output(store_id, "data"), *inputs, prevent_initial_call=True)
 
 
-# Any grid's "Download CSV" button: AG Grid writes the rows it holds (as filtered and sorted) to a file.
-clientside_callback(
-    "function (n) { var id = dash_clientside.callback_context.triggered_id; "
-    "if (n && id) { dash_clientside.set_props(id.grid, {exportDataAsCsv: true}); } "
-    "return dash_clientside.no_update; }",
-    Output({"type": CSV_BUTTON, "grid": MATCH}, "title"), Input({"type": CSV_BUTTON, "grid": MATCH}, "n_clicks"),
-    prevent_initial_call=True)
+def register_csv_download(app: dash.Dash) -> None:
+    """Wires every grid's "Download CSV" button in `app`: AG Grid writes the rows it holds (as filtered and
+    sorted) to a file. Registered on the app, not globally at import: this module is imported once per
+    process and the first app built takes the global callbacks, so a later app's buttons would do nothing."""
+    app.clientside_callback(
+        "function (n) { var id = dash_clientside.callback_context.triggered_id; "
+        "if (n && id) { dash_clientside.set_props(id.grid, {exportDataAsCsv: true}); } "
+        "return dash_clientside.no_update; }",
+        Output({"type": CSV_BUTTON, "grid": MATCH}, "title"), Input({"type": CSV_BUTTON, "grid": MATCH}, "n_clicks"),
+        prevent_initial_call=True)

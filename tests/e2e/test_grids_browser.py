@@ -217,8 +217,6 @@ def test_a_manager_converts_a_lead_from_its_row(browser, base_url, session_facto
     wait(browser).until(lambda d: {"REJECT", "CONVERT"} <= {r["decision"] for r in page_rows(d, "conversions-decisions")})
 
 
-@pytest.mark.xfail(strict=False, reason="after the leads grid's download in the same browser, the users grid's "
-                   "client-side export writes no file (passes alone): an open defect")
 def test_a_small_grid_downloads_as_csv_with_formulas_neutralised(browser, base_url, session_factory, tmp_path):
     with session_factory() as s:
         s.add(User(username="formula", display_name="=HYPERLINK(\"http://x\")", password_hash="x", role="viewer",

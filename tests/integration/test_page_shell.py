@@ -137,3 +137,15 @@ def test_every_data_area_shows_a_spinner_while_it_loads_and_no_control_does(serv
     assert not unwrapped, f"wrap these in components.shell.data_area: {unwrapped}"
     controls = [cid for cid, (kind, inside) in rendered.items() if inside and kind in CONTROLS]
     assert not controls, f"keep controls outside the spinner: {controls}"
+
+
+def csv_buttons_wired(url: str) -> bool:
+    return any("grid-csv" in component and prop == "title" for component, prop in data_outputs(sign_in(url, "admin"), url))
+
+
+def test_every_app_in_one_process_wires_the_grids_download_csv_buttons(served, tmp_path):
+    """The served app is not the process's first in a whole run, and the one built here never is: a
+    callback registered once per process at import would reach only the first app built."""
+    assert csv_buttons_wired(served[0])
+    with serving_demo_app(tmp_path, demo_leads=10, relay_enabled=False) as (live, _app):
+        assert csv_buttons_wired(live.url)
