@@ -79,8 +79,9 @@ class Lead(Base):
         Index("ix_leads_registered_at", "registered_at"),
         Index("ix_leads_team_next_followup", "team_id", "next_followup_at"),  # the cockpit's due backlog
         Index("ix_leads_owner_next_followup", "owner_id", "next_followup_at"),
-        # the leads grid's default order (newest first) within an owner's or a team's leads, and by score
-        Index("ix_leads_owner_registered", "owner_id", "registered_at"),
+        # the leads grid's default order (newest first) within an owner's (whose scope always names the
+        # team too) or a team's leads, and by score
+        Index("ix_leads_team_owner_registered", "team_id", "owner_id", "registered_at"),
         Index("ix_leads_team_registered", "team_id", "registered_at"),
         Index("ix_leads_score", "score"),
     )

@@ -1,7 +1,7 @@
 -- projection_refresh_leads: recompute lead_rollup and send_rollup (schema.sql) for the leads waiting in
 -- rollup_pending, whose events the temporary table `lead_events` holds (projection_lead_events), and
 -- clear them, in one transaction, so the rollups always equal these queries over the facts
--- (idempotent). The fact table is read once, into `lead_events`.
+-- (idempotent). The fact table is read once, into `lead_events`. Lists are sorted: replicas agree.
 -- The crediting rules are the analytics pages' own (README "How the numbers are made").
 DELETE FROM lead_rollup WHERE lead_id IN (SELECT lead_id FROM lead_events);
 DELETE FROM send_rollup WHERE lead_id IN (SELECT lead_id FROM lead_events);
@@ -17,8 +17,8 @@ SELECT lead_id,
        coalesce(bool_or(type = 'followup.replied'), false),
        coalesce(bool_or(type = 'followup.replied' AND label = 'POSITIVE'), false),
        coalesce(bool_or(type = 'customer.converted'), false),
-       coalesce(list(DISTINCT template_id) FILTER (WHERE type = 'followup.sent' AND template_id IS NOT NULL), []),
-       coalesce(list(DISTINCT step) FILTER (WHERE type = 'followup.sent' AND step IS NOT NULL), [])
+       coalesce(list_sort(list_distinct(list(template_id) FILTER (WHERE type = 'followup.sent'))), []),
+       coalesce(list_sort(list_distinct(list(step) FILTER (WHERE type = 'followup.sent'))), [])
 FROM lead_events
 GROUP BY lead_id;
 INSERT INTO send_rollup
