@@ -103,9 +103,7 @@ def refresh_all_leads(cur: duckdb.DuckDBPyConnection) -> None:
 
 
 def _refresh(cur: duckdb.DuckDBPyConnection) -> None:
-    cur.execute(named_sql.load("projection_lead_events"))
-    for statement in named_sql.statements(named_sql.load("projection_refresh_leads")):
-        cur.execute(statement)
+    named_sql.run_script(cur, "projection_refresh_leads")
 
 
 def _register(cur: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], columns: tuple) -> pd.DataFrame:

@@ -1,8 +1,11 @@
 -- projection_refresh_leads: recompute lead_rollup and send_rollup (schema.sql) for the leads waiting in
--- rollup_pending, whose events the temporary table `lead_events` holds (projection_lead_events), and
--- clear them, in one transaction, so the rollups always equal these queries over the facts
--- (idempotent). The fact table is read once, into `lead_events`. Lists are sorted: replicas agree.
--- The crediting rules are the analytics pages' own (README "How the numbers are made").
+-- rollup_pending and clear them, in the caller's transaction, so the rollups always equal these queries
+-- over the facts (idempotent). The fact table is read once, into the temporary table `lead_events`.
+-- Lists are sorted: replicas agree. The crediting rules are the analytics pages' own (README
+-- "Analytics": how the template numbers and ROI are computed).
+CREATE OR REPLACE TEMP TABLE lead_events AS
+SELECT * FROM events
+WHERE lead_id IN (SELECT lead_id FROM rollup_pending);
 DELETE FROM lead_rollup WHERE lead_id IN (SELECT lead_id FROM lead_events);
 DELETE FROM send_rollup WHERE lead_id IN (SELECT lead_id FROM lead_events);
 INSERT INTO lead_rollup

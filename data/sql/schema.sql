@@ -105,6 +105,13 @@ CREATE TABLE IF NOT EXISTS send_rollup (
     orders           DOUBLE               -- order revenue of the lead in the 90 days from converted_at; NULL if none
 );
 
+-- The filters every analytics query shares: a row's team, owner and business type against the chosen
+-- ones (NULL = any). Used by the two table macros below.
+CREATE OR REPLACE MACRO in_filters(row_team, row_user, row_kind, team, member, kind) AS
+    (CAST(team AS INTEGER) IS NULL OR row_team = team)
+    AND (CAST(member AS INTEGER) IS NULL OR row_user = member)
+    AND (CAST(kind AS VARCHAR) IS NULL OR row_kind = kind);
+
 -- The cohort of the analytics queries (funnel_stages, funnel_cohorts, roi_holdout, drill_funnel), written
 -- once: the leads whose first registration falls in [since, until) within the filters (NULL = any),
 -- narrowed to leads sent `sent_template` or `sent_step` when given. A table macro is expanded into the
@@ -114,9 +121,7 @@ CREATE OR REPLACE MACRO funnel_cohort(since, until, team, member, kind, sent_tem
     SELECT *
     FROM lead_rollup
     WHERE registered_at >= since AND registered_at < until
-      AND (CAST(team AS INTEGER) IS NULL OR team_id = team)
-      AND (CAST(member AS INTEGER) IS NULL OR user_id = member)
-      AND (CAST(kind AS VARCHAR) IS NULL OR business_type = kind)
+      AND in_filters(team_id, user_id, business_type, team, member, kind)
       AND (CAST(sent_template AS VARCHAR) IS NULL OR list_contains(templates, sent_template))
       AND (CAST(sent_step AS VARCHAR) IS NULL OR list_contains(steps, sent_step));
 
@@ -127,8 +132,6 @@ CREATE OR REPLACE MACRO chosen_sends(since, until, team, member, kind, sent_step
     SELECT *
     FROM send_rollup
     WHERE sent_at >= since AND sent_at < until
-      AND (CAST(team AS INTEGER) IS NULL OR team_id = team)
-      AND (CAST(member AS INTEGER) IS NULL OR user_id = member)
-      AND (CAST(kind AS VARCHAR) IS NULL OR business_type = kind)
+      AND in_filters(team_id, user_id, business_type, team, member, kind)
       AND (CAST(sent_step AS VARCHAR) IS NULL OR step = sent_step)
       AND (CAST(sent_template AS VARCHAR) IS NULL OR template_id = sent_template);
