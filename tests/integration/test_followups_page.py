@@ -3,7 +3,7 @@
 The grid asks for its rows page by page; the numbers the page shows are checked against counts made
 here with plain SQL. Scope and role are decided by the server: a sales user who selects someone else's
 lead skips it, a sales user who posts "send now" by hand is refused, a manager's double click queues one
-mail. Hostile values (Hypothesis) get 400/403 or a message, and change nothing.
+mail. Hostile values: test_followups_page_fuzz.py.
 """
 from __future__ import annotations
 
@@ -12,70 +12,17 @@ import io
 import json
 from datetime import datetime, timedelta, timezone
 
-import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from data.followup_models import FollowupPause
-from data.models import EmailMessage, EventRecord, Lead, User
+from data.models import EmailMessage, Lead, User
 from services.followups import period_end
-from tests.conftest import serving_demo_app
-from tests.http_helpers import callback_body, post_callback, sign_in
+from tests.http_helpers import callback_body, post_callback
+from tests.integration.followups_page_support import (  # noqa: F401 - fixtures
+    BUTTONS, FILTERS, db, dependencies, fire, server, sessions, signed_in, url)
 
 LEAD_OUTPUTS = [("lead-followups", "children"), ("lead-followups-message", "children"),
                 ("lead-followups-pause", "disabled"), ("lead-followups-resume", "disabled")]
-FILTERS = {"followups-search.value": None, "followups-step.value": None, "followups-state.value": "active",
-           "followups-window.value": "week", "followups-team.value": None, "followups-owner.value": None}
-BUTTONS = {"pause": "followups-pause", "resume": "followups-resume", "send": "followups-send"}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    # no simulator: the numbers compared here must not move between the page's count and the test's
-    with serving_demo_app(tmp_path_factory.mktemp("followups-page"), demo_simulator=False) as served:
-        yield served
-
-
-@pytest.fixture(scope="module")
-def url(server):
-    return server[0].url
-
-
-@pytest.fixture(scope="module")
-def db(server):
-    return server[1].extensions["cockpit"].uow.session_factory
-
-
-@pytest.fixture(scope="module")
-def dependencies(url):
-    """The callbacks as the browser learns them (an output with allow_duplicate carries a suffix)."""
-    return sign_in(url, "admin").get(f"{url}/_dash-dependencies").json()
-
-
-@pytest.fixture(scope="module")
-def sessions(url):
-    return {}
-
-
-def signed_in(sessions, url, who):
-    if who not in sessions:
-        sessions[who] = sign_in(url, who)
-    return sessions[who]
-
-
-def fire(session, url, dependencies, first_output: str, values: dict, changed: str):
-    """Post the server callback whose first output is `first_output`, every input and state taken from
-    `values` ("id.property" -> value, None when absent); returns the response."""
-    [dep] = [d for d in dependencies if d["output"].lstrip(".").startswith(first_output) and not d.get("clientside_function")]
-    parts = [p for p in dep["output"].strip(".").split("...")] if dep["output"].startswith("..") else [dep["output"]]
-    outputs = [{"id": p.split(".", 1)[0], "property": p.split(".", 1)[1]} for p in parts]
-    entry = lambda d: {"id": d["id"], "property": d["property"], "value": values.get(f"{d['id']}.{d['property']}")}  # noqa: E731
-    body = {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": [entry(d) for d in dep["inputs"]], "state": [entry(d) for d in dep["state"]],
-            "changedPropIds": [changed]}
-    # json.dumps, not requests' own encoder: a fuzzed NaN or Infinity goes out as the literal a client could send
-    return session.post(f"{url}/_dash-update-component", data=json.dumps(body), headers={"Content-Type": "application/json"})
 
 
 def rows(session, url, dependencies, start=0, end=50, sort=None, **filters):
@@ -290,47 +237,3 @@ def test_pause_then_resume_on_the_lead_page_changes_the_timeline(url, db, sessio
     resumed = click("resume")
     timeline = json.dumps(resumed["lead-followups"]["children"])
     assert '"data-status": "paused"' not in timeline and '"data-status": "planned"' in timeline
-
-
-def stored(db) -> tuple:
-    with db() as s:
-        return tuple(s.scalar(select(func.count()).select_from(m)) for m in (FollowupPause, EmailMessage, EventRecord))
-
-
-HOSTILE = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=20),
-                    st.sampled_from([1e308, -1, 10**20, "x" * 5000, "T3", "all", "due_at", "<script>"]),
-                    st.lists(st.integers() | st.text(max_size=5), max_size=3),
-                    st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8), max_size=3))
-REQUESTS = st.one_of(HOSTILE, st.fixed_dictionaries(
-    {"startRow": HOSTILE | st.integers(0, 10**7), "endRow": HOSTILE | st.integers(0, 10**7)},
-    optional={"sortModel": st.lists(st.fixed_dictionaries({"colId": HOSTILE | st.sampled_from(["company", "lead_id; drop"]),
-                                                           "sort": HOSTILE | st.sampled_from(["asc", "desc"])}), max_size=4) | HOSTILE,
-              "filterModel": HOSTILE}))
-SELECTIONS = st.one_of(HOSTILE, st.lists(st.one_of(HOSTILE, st.fixed_dictionaries(
-    {"lead_id": HOSTILE | st.integers(-5, 10**12), "step": HOSTILE})), max_size=4))
-
-
-@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(who=st.sampled_from(["admin", "manager", "sales", "analyst", "viewer"]), request=REQUESTS,
-       selection=SELECTIONS, action=st.sampled_from(sorted(BUTTONS)),
-       filters=st.fixed_dictionaries({k: HOSTILE | st.just(v) for k, v in FILTERS.items()}))
-def test_hostile_values_get_a_refusal_or_a_message(url, db, dependencies, sessions, who, request, selection, action, filters):
-    session = signed_in(sessions, url, who)
-    before = stored(db)
-    r = fire(session, url, dependencies, "followups-grid.getRowsResponse", {**filters, "followups-grid.getRowsRequest": request},
-             "followups-grid.getRowsRequest")
-    assert r.status_code in (200, 204, 400, 403), r.text[:300]
-    r = fire(session, url, dependencies, "followups-download.data",
-             {**filters, "followups-grid.getRowsRequest": request, "followups-export.n_clicks": 1}, "followups-export.n_clicks")
-    assert r.status_code in (200, 204, 400, 403), r.text[:300]
-    assert stored(db) == before  # reading changes nothing
-    r = fire(session, url, dependencies, "followups-message.children",
-             {f"{BUTTONS[action]}.n_clicks": 1, "followups-grid.selectedRows": selection}, f"{BUTTONS[action]}.n_clicks")
-    assert r.status_code in (200, 204, 400, 403), r.text[:300]
-    if r.status_code != 200:
-        assert stored(db) == before
-    else:
-        said = json.dumps(r.json()["response"]["followups-message"]["children"])
-        assert "alert" in said  # a message: what was done and skipped, or why nothing was
-        if "alert-danger" in said:
-            assert stored(db) == before
