@@ -84,6 +84,9 @@ from demo import simulator as demo_simulator
 from demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 
 ROOT = Path(__file__).resolve().parent
+# A small demo's history is logged before the app serves (tests and first looks see it whole at once);
+# a larger one goes on in the background after this wait.
+DEMO_HISTORY_WAIT_S = 5.0
 log = logging.getLogger("cockpit")
 
 
@@ -92,15 +95,12 @@ def create_app(settings: Settings) -> Flask:
     upgrade(engine)
     uow = SqlAlchemyUnitOfWork(make_session_factory(engine))
     add_producer_modules(demo_history, demo_simulator)  # the demo logs events too: the catalog names it
-    if settings.demo and seed_demo(uow.session_factory, hash_password=hash_password, seed=settings.demo_seed,
-                                   leads=settings.demo_leads):
-        log.info("demo data created (%d leads)", settings.demo_leads)
-        demo_history.publish_demo_history(uow, utc_now())  # the seeded past as events: analytics shows it at once
-        refresh_statistics(engine)  # the planner sees the seeded tables at once, not after autovacuum's round
+    history = _seed_demo(settings, engine, uow) if settings.demo else None
     ensure_seed_templates(uow, utc_now())  # product content: every kind+locale without a template gets one
     ensure_default_rules(uow, utc_now())  # the default conversion rules, created once by name
     link_earlier_registrations(uow)  # logs written before lead.created: their API leads count in analytics
     server = _flask(settings)
+    server.extensions["demo_history"] = history
     install_login(server, uow)
     csrf = CSRFProtect(server)
     server.register_blueprint(auth_routes.bp)
@@ -162,6 +162,22 @@ def create_app(settings: Settings) -> Flask:
     return server
 
 
+def _seed_demo(settings: Settings, engine, uow: SqlAlchemyUnitOfWork) -> demo_history.HistoryPublisher | None:
+    """A first demo start: the demo data, and its past logged as events (the analytics read those).
+    With the workers running, a history that takes longer than DEMO_HISTORY_WAIT_S is logged while the
+    app serves (a minute at 100,000 leads); without them (one-off commands), before create_app returns."""
+    if not seed_demo(uow.session_factory, hash_password=hash_password, seed=settings.demo_seed, leads=settings.demo_leads):
+        return None
+    log.info("demo data created (%d leads)", settings.demo_leads)
+    refresh_statistics(engine)  # the planner sees the seeded tables at once, not after autovacuum's round
+    history = demo_history.HistoryPublisher(uow, utc_now(), after=lambda: refresh_statistics(engine))
+    if not settings.relay_enabled:
+        return history.run()
+    if not history.start().wait(DEMO_HISTORY_WAIT_S):
+        log.info("serving while the demo history is logged: the analytics pages fill in over the next minutes")
+    return history
+
+
 def _dependencies(settings: Settings, engine, uow: SqlAlchemyUnitOfWork, telemetry, broadcaster: Broadcaster) -> Dependencies:
     """What the entrypoints share, built once: the one follow-up automation (rules, holidays, the email
     core, this app's telemetry) serves the scheduler, the consumers and the pages alike; one set of read
@@ -198,9 +214,9 @@ def shutdown(server: Flask) -> None:
     if scheduler is not None:
         stop_scheduler(scheduler)
     # Producers first, then what delivers: a send in progress records its outcome before the end.
-    workers = [server.extensions.get("demo_simulator"), server.extensions.get("relay"),
-               server.extensions.get("mail_dispatcher"), server.extensions.get("analytics_projection"),
-               *server.extensions.get("sink_dispatchers", [])]
+    workers = [server.extensions.get("demo_history"), server.extensions.get("demo_simulator"),
+               server.extensions.get("relay"), server.extensions.get("mail_dispatcher"),
+               server.extensions.get("analytics_projection"), *server.extensions.get("sink_dispatchers", [])]
     for worker in filter(None, workers):
         worker.stop()
     deps = server.extensions[EXTENSION]

@@ -143,7 +143,7 @@ class LogTally(logging.Handler):
 
 def on_database(settings, label: str, count: int, say) -> tuple[list[dict], list[dict]]:
     say(f"pipeline on {label}: seeding {settings.demo_leads:,} demo leads and starting the app ...")
-    server, _, startup_s = start_app(settings)
+    server, _, startup_s, _ = start_app(settings)
     say(f"  started in {startup_s:.1f} s")
     tally, root = LogTally(say), logging.getLogger()
     try:

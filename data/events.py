@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, text, tuple_, update
+from sqlalchemy import func, select, text, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -116,8 +116,7 @@ class SqlAlchemyEvents:
     def add_history(self, rows: list[dict]) -> None:
         """Append rows (EventRecord columns) that are delivered already, in one statement: history no
         consumer may act on again, so nothing wakes."""
-        if rows:
-            self.session.execute(insert(EventRecord.__table__), rows)
+        insert_many(self.session.connection(), EventRecord.__table__, rows)
 
 
 class SqlAlchemyInbox:

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from data.followup_models import FollowupPause
 from data.grid_filters import GridWindow
 from data.models import Lead, Team, User
-from data.repositories import _contains, scoped_to  # the Leads page's search, so both pages match alike
+from data.lead_search import lead_text_contains  # the Leads page's search, so both pages match alike
+from data.repositories import scoped_to
 from domain.model import Step
 from domain.roles import Scope
 
@@ -73,8 +74,7 @@ def _narrowed(stmt, session: Session, q: WorklistQuery):
         last = LAST_STEP_BEFORE[q.step]
         stmt = stmt.where(LEADS.c.last_followup_step.is_(None) if last is None else LEADS.c.last_followup_step == last)
     if q.search:
-        stmt = stmt.where(or_(*(_contains(session, column, q.search)
-                                for column in (Lead.company, Lead.contact_name, Lead.email))))
+        stmt = stmt.where(lead_text_contains(session, q.search, (Lead.company, Lead.contact_name, Lead.email)))
     return scoped_to(stmt, q.scope)
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from data.grid_filters import GridWindow, condition, id_among
 from data.models import Lead, User
-from data.repositories import _contains, scoped_to
+from data.lead_search import lead_text_contains
+from data.repositories import scoped_to
 from domain.model import CLOSED_STATUSES, Step
 from domain.roles import Scope
 
@@ -43,8 +44,7 @@ class LeadQuery:
 def _conditions(session: Session, q: LeadQuery) -> list:
     found = []
     if q.search:
-        found.append(or_(*(_contains(session, column, q.search)
-                           for column in (Lead.company, Lead.contact_name, Lead.email, Lead.city))))
+        found.append(lead_text_contains(session, q.search, (Lead.company, Lead.contact_name, Lead.email, Lead.city)))
     if q.status:
         found.append(Lead.status == q.status)
     if q.business_type:

@@ -28,12 +28,15 @@ class SqlAlchemyLeadHistory:
 
     def activities(self, first_id: int, last_id: int, types: tuple[str, ...]) -> dict[int, list]:
         """Per lead id, its activities of these types (id, lead_id, type, outcome, occurred_at, details), oldest first."""
-        found = defaultdict(list)
+        # The types are picked here, not in SQL: offered `type IN (...)`, SQLite (no statistics yet on a
+        # first start) walks the type index through every lead's activities, 100 times slower.
+        found, wanted = defaultdict(list), set(types)
         for a in self.session.execute(select(Activity.id, Activity.lead_id, Activity.type, Activity.outcome,
                                              Activity.occurred_at, Activity.details)
-                                      .where(Activity.lead_id.between(first_id, last_id), Activity.type.in_(types))
-                                      .order_by(Activity.occurred_at, Activity.id)):
-            found[a.lead_id].append(a)
+                                      .where(Activity.lead_id.between(first_id, last_id))
+                                      .order_by(Activity.lead_id, Activity.occurred_at, Activity.id)):
+            if a.type in wanted:
+                found[a.lead_id].append(a)
         return found
 
     def customer_ids(self, first_id: int, last_id: int) -> dict[int, int]:

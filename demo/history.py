@@ -15,6 +15,9 @@ insert per batch of a few thousand events, each batch its own transaction.
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
+import time
 from datetime import datetime, timedelta
 
 from domain.cloudevents import CloudEvent
@@ -30,22 +33,66 @@ MAIL_PROVIDER = "demo"  # the history's mails went through no provider of this i
 PRODUCES = {PRODUCER: (LEAD_REGISTERED, LEAD_SAMPLE_DELIVERED, FOLLOWUP_SENT, EMAIL_SENT, EMAIL_OPENED, EMAIL_CLICKED,
                        FOLLOWUP_REPLIED, CUSTOMER_CONVERTED)}  # the catalog reads it (app.py adds this module)
 HISTORY_ACTIVITIES = (ActivityType.FOLLOW_UP.value, ActivityType.REPLY.value, ActivityType.CONVERSION.value)
+log = logging.getLogger(__name__)
 
 
 def publish_demo_history(uow, now: datetime, leads_per_batch: int = LEADS_PER_BATCH) -> int:
     """Log the history of every lead in the database (call it right after a first demo seed);
     returns how many events were written."""
-    with uow(write=False) as tx:
-        lead_ids = tx.lead_history.lead_ids()
-        owners = tx.lead_history.usernames()
-    writer, written = _HistoryWriter(owners, now), 0
-    for i in range(0, len(lead_ids), leads_per_batch):
-        with uow() as tx:
-            rows = writer.rows(tx.lead_history, lead_ids[i], lead_ids[min(i + leads_per_batch, len(lead_ids)) - 1])
-            tx.events.add_history(rows)
-            tx.commit()
-        written += len(rows)
-    return written
+    return HistoryPublisher(uow, now, leads_per_batch=leads_per_batch).run().written or 0
+
+
+class HistoryPublisher:
+    """publish_demo_history in the caller's thread (`run`) or a thread of its own (`start`): a first start
+    of a large demo serves at once, and its analytics fill in as the projection applies the history,
+    as they fill in while the projection catches up anyway. `after` runs once the history is logged."""
+
+    def __init__(self, uow, now: datetime, after=lambda: None, leads_per_batch: int = LEADS_PER_BATCH):
+        with uow(write=False) as tx:  # the leads there are now: those created later have their own events
+            self.lead_ids = tx.lead_history.lead_ids()
+            self.writer = _HistoryWriter(tx.lead_history.usernames(), now)
+        self.uow, self.after, self.per_batch = uow, after, leads_per_batch
+        self.written: int | None = None
+        self._thread = threading.Thread(target=self._run_logged, name="demo-history", daemon=True)
+
+    def run(self) -> "HistoryPublisher":
+        started = time.perf_counter()
+        self.written = self._publish()
+        self.after()
+        log.info("demo history logged: %d events in %.1f s", self.written, time.perf_counter() - started)
+        return self
+
+    def start(self) -> "HistoryPublisher":
+        self._thread.start()
+        return self
+
+    def _run_logged(self) -> None:
+        try:
+            self.run()
+        except Exception:  # the demo's past stays out of the analytics; the app itself is whole
+            log.exception("the demo history could not be logged: the analytics pages miss the demo's past")
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether the history is logged (or failed), waiting up to `timeout` seconds for it."""
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def stop(self) -> None:
+        """Waits for the history to be logged: stopped halfway, the demo's past would stay half logged."""
+        if self._thread.is_alive():
+            log.info("waiting for the demo history to be logged before stopping")
+        self.wait()
+
+    def _publish(self) -> int:
+        written, ids = 0, self.lead_ids
+        for i in range(0, len(ids), self.per_batch):
+            with self.uow() as tx:
+                rows = self.writer.rows(tx.lead_history, ids[i], ids[min(i + self.per_batch, len(ids)) - 1])
+                tx.events.add_history(rows)
+                tx.commit()
+            written += len(rows)
+        return written
 
 
 class _HistoryWriter:

@@ -3,7 +3,7 @@
 Everything flows from one random.Random(seed) and the given `now`, so a seed and a moment always
 produce the same rows (only the password hash differs, argon2 salts it). All of it is written in one
 transaction of the product's unit of work, with one bulk insert for the leads and one for their
-activities, so 2000 leads take about a second on SQLite.
+activities per chunk of leads, so 2000 leads take about a second on SQLite.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Callable
 from data.models import ConversionRule, EmailTemplate, Team, User
 from data.uow import SqlAlchemyUnitOfWork
 from demo import vocabulary as V
-from demo.stories import LeadStory, lead_story, make_some_due
+from demo.stories import LeadStory, lead_story, soonest_due
 from domain.followups import FollowupPolicy, NoHolidays, business_time, clock_start, step_key
 from domain.model import ActivityType, LeadStatus, Step
 from domain.roles import Role
@@ -24,6 +24,8 @@ DEMO_PASSWORD = "demo"
 DEMO_ACCOUNTS = ("admin", "manager", "sales", "sales2", "analyst", "viewer")
 DEMO_EMAIL_DOMAIN = "demo.freshplan.example"
 UTC = timezone.utc
+# Stories are written and dropped a chunk at a time, so memory stays flat however many leads are seeded.
+LEADS_PER_CHUNK = 5000
 
 
 def seed_demo(session_factory, *, hash_password: Callable[[str], str], seed: int = 42, leads: int = 2000,
@@ -59,12 +61,16 @@ def _fill(tx, rng: random.Random, leads: int, now: datetime, password_hash: str)
                                            updated_at=now - timedelta(days=60)))
     owners = [u for u in users.values() if u.role == Role.SALES.value]
     team_names = {t.id: name for name, t in teams.items()}
-    stories = []
-    for i in range(leads):
-        owner = rng.choice(owners)
-        stories.append(lead_story(rng, i, owner, team_names[owner.team_id], now))
-    make_some_due(stories, rng, now)
-    _write_history(tx, stories)
+    pending: list[tuple[datetime, str | None, int]] = []  # (next follow-up, last step, lead id) of waiting leads
+    for first in range(0, leads, LEADS_PER_CHUNK):
+        stories = []
+        for i in range(first, min(first + LEADS_PER_CHUNK, leads)):
+            owner = rng.choice(owners)
+            stories.append(lead_story(rng, i, owner, team_names[owner.team_id], now))
+        _write_history(tx, stories)
+        pending += [(s.lead.next_followup_at, s.lead.last_followup_step, s.lead.id)
+                    for s in stories if s.lead.next_followup_at]
+    tx.leads.reschedule(soonest_due(pending, leads, rng, now))
 
 
 def _write_history(tx, stories: list[LeadStory]) -> None:

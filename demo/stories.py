@@ -69,14 +69,17 @@ def lead_story(rng: random.Random, i: int, owner: User, team: str, now: datetime
     return story
 
 
-def make_some_due(stories: list[LeadStory], rng: random.Random, now: datetime) -> None:
+def soonest_due(pending: list[tuple[datetime, str | None, int]], leads: int, rng: random.Random,
+                now: datetime) -> dict[int, datetime]:
     """A first start shows follow-ups going out at once: the soonest pending T+3 and T+7 steps are
-    due now (the first run sends those inside their lead's business hours)."""
-    pending = sorted((s.lead for s in stories if s.lead.next_followup_at), key=lambda lead: lead.next_followup_at)
-    per_step = max(2, len(stories) // 200)
+    due now (the first run sends those inside their lead's business hours). `pending`: (next follow-up,
+    last step, lead id) of the waiting leads in id order; returns {lead id: its new next follow-up}."""
+    ordered = sorted(pending, key=lambda waiting: waiting[0])
+    per_step, due = max(2, leads // 200), {}
     for step in (None, Step.T3.value):  # awaiting T+3, awaiting T+7
-        for lead in [lead for lead in pending if lead.last_followup_step == step][:per_step]:
-            lead.next_followup_at = now - timedelta(minutes=rng.randint(1, 30))
+        for _at, _step, lead_id in [waiting for waiting in ordered if waiting[1] == step][:per_step]:
+            due[lead_id] = now - timedelta(minutes=rng.randint(1, 30))
+    return due
 
 
 def _fate(rng: random.Random) -> tuple[Step | None, str | None]:

@@ -122,6 +122,26 @@ class RepositoryContract:
             assert found("100%") == ["100% Bio_Kantine"] and found("o_k") == ["100% Bio_Kantine"]
             assert tx.users.team_by_name("SÜD").name == "Süd"
 
+    def test_search_follows_renames_and_deletions_and_takes_short_and_quoted_terms(self, uow):
+        nord, _s, anna, _b = self._team_and_users(uow)
+        with uow() as tx:
+            for n in range(3):
+                tx.leads.add(self._lead(n, anna, nord))
+            tx.commit()
+        table = Lead.__table__
+        with uow() as tx:  # the search index (migration 0016) must follow every write to the leads
+            tx.session.execute(table.update().where(table.c.email == "l0@x.example").values(company='Hof "Zur Linde"'))
+            tx.session.execute(table.update().where(table.c.email == "l1@x.example").values(city="Linz"))
+            tx.session.execute(table.delete().where(table.c.email == "l2@x.example"))
+            tx.commit()
+        with uow(write=False) as tx:
+            def found(term):
+                return sorted(r.email for r, _owner in tx.lead_grid.page(LeadQuery(scope=Scope(), search=term))[0])
+            assert found("Gasthaus 000") == [] and found("hof \"zur") == ["l0@x.example"]
+            assert found("LIN") == ["l0@x.example", "l1@x.example"] and found("köln") == [] and found("l2@") == []
+            assert found("li") == ["l0@x.example", "l1@x.example"] and found("x") == ["l0@x.example", "l1@x.example"]
+            assert tx.lead_grid.page(LeadQuery(scope=Scope(), search="Gasthaus 00"))[1] == 1
+
     def test_lead_pages_keep_to_a_drill_downs_leads_and_filter_and_sort_by_any_grid_column(self, uow):
         nord, sued, anna, ben = self._team_and_users(uow)
         with uow() as tx:
