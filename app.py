@@ -29,7 +29,7 @@ from flask_wtf.csrf import CSRFProtect
 from waitress import serve
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from data.commit_flags import ANY_WRITE, EVENTS_WRITTEN, SINK_DELIVERIES_QUEUED
+from data.commit_flags import ANY_WRITE, EVENTS_WRITTEN, SINK_DELIVERIES_QUEUED, TASKS_WRITTEN
 from data.db import make_engine, make_session_factory, refresh_statistics
 from data.migrate import upgrade
 from data.uow import SqlAlchemyUnitOfWork
@@ -52,7 +52,7 @@ from runtime.heap import freeze_start_up_heap
 from services.auth import hash_password
 from services.conversions import setup_for
 from services.deps import EXTENSION, Dependencies
-from services.read_snapshots import ReadSnapshots
+from services.read_snapshots import stale_after
 from services.followups import automation_from_settings
 from services.mail_events import PublishedMailOutcomes
 from services.clock import utc_now
@@ -189,13 +189,10 @@ def _dependencies(settings: Settings, engine, uow: SqlAlchemyUnitOfWork, telemet
     return Dependencies(settings=settings, engine=engine, uow=uow, warehouse=warehouse,
                         followups=followups, conversion=setup_for(followups, settings),
                         tracking=Tracking(settings.tracking_enabled, settings.secret_key), telemetry=telemetry,
-                        snapshots=_snapshots(settings, uow, broadcaster))
-
-
-def _snapshots(settings: Settings, uow: SqlAlchemyUnitOfWork, broadcaster: Broadcaster) -> ReadSnapshots:
-    snapshots = ReadSnapshots(lambda: broadcaster.version, settings.read_snapshot_max_age_s)
-    uow.on_committed(ANY_WRITE, snapshots.written)
-    return snapshots
+                        # every snapshot goes stale with a projection batch or any commit; the open-task counts
+                        # only when tasks are added or closed (an event rarely does either)
+                        snapshots=stale_after(uow, ANY_WRITE, settings.read_snapshot_max_age_s, lambda: broadcaster.version),
+                        task_counts=stale_after(uow, TASKS_WRITTEN, settings.read_snapshot_max_age_s))
 
 
 def _sinks(settings: Settings) -> list:

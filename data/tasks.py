@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from data.bulk import insert_many
+from data.commit_flags import TASKS_WRITTEN
 from data.models import Lead, User
 from data.repositories import scoped_to
 from data.row_window import RowWindow
@@ -50,6 +51,8 @@ class SqlAlchemyTasks:
         with self.session.begin_nested():
             written = insert_many(self.session.connection(), Task.__table__, rows,
                                   skip_conflicts_on=("key",), returning=("key",))
+        if written:
+            self.session.info[TASKS_WRITTEN] = True
         return {key for (key,) in written}
 
     def count_open(self, scope: Scope) -> int:
@@ -85,7 +88,10 @@ class SqlAlchemyTasks:
         if not ids:
             return 0
         stmt = update(Task).where(Task.id.in_(ids), _OPEN).values(done_at=now, done_by=user_id)
-        return self.session.execute(stmt).rowcount
+        closed = self.session.execute(stmt).rowcount
+        if closed:
+            self.session.info[TASKS_WRITTEN] = True
+        return closed
 
     def snooze(self, due: dict[int, datetime]) -> None:
         """Move open tasks to their new due dates (task id -> when), one statement."""

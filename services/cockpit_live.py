@@ -197,7 +197,7 @@ def _numbers(deps, actor: Actor, period: str, team_id: int | None, member_id: in
         team_names = {t.id: t.name for t in tx.users.teams()}
         member = tx.users.get(scope.user_id) if scope.user_id is not None else None
         member_name = member.display_name if member is not None else None
-        open_tasks = open_task_count(tx, actor)
+        open_tasks = deps.task_counts.get(("open tasks", actor), lambda: open_task_count(tx, actor))
         recent = _recent(tx, reads, scope) if sees_lead_rows(actor) else []
     choices = sorted(team_names.items(), key=lambda kv: kv[1]) if actor.role in PICKS_ANY_TEAM else []
     title = _title(actor, scope, team_names, member_name)

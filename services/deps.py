@@ -34,3 +34,4 @@ class Dependencies:
     telemetry: Telemetry = NO_TELEMETRY  # the app's metrics, for services that report their work
     clock: Clock = utc_now
     snapshots: ReadSnapshots = NO_SNAPSHOTS  # cockpit and analytics read models shared by pages, callbacks, streams
+    task_counts: ReadSnapshots = NO_SNAPSHOTS  # open tasks per caller, kept until tasks are added or closed

@@ -70,4 +70,11 @@ class ReadSnapshots:
         return self._cache.get((key, self.version(), self.writes, slot), compute)
 
 
+def stale_after(uow, flag: str, max_age_s: float, version: Callable[[], int] = lambda: 0) -> ReadSnapshots:
+    """Snapshots that go stale after every commit of this process that set `flag` (data.commit_flags)."""
+    snapshots = ReadSnapshots(version, max_age_s)
+    uow.on_committed(flag, snapshots.written)
+    return snapshots
+
+
 NO_SNAPSHOTS = ReadSnapshots()  # computes every time: tests and tools that build their own dependencies
