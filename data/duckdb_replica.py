@@ -47,15 +47,17 @@ def read_position(cur: duckdb.DuckDBPyConnection) -> int:
 def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int, now: datetime,
                 links: list[tuple] = ()) -> None:
     """Append `rows` (FACT_COLUMNS order), link registrations to their leads (`links`, LINK_COLUMNS
-    order), refresh the aggregates of the days touched, mark the leads touched for a rollup refresh, store
+    order), refresh the aggregates of the groups touched (of whole days where a link re-attributed
+    events), mark the leads touched for a rollup refresh, store
     `position`: one transaction. The link statements run only for a batch that links."""
     frames = {}
     cur.begin()
     try:
-        days = {row[4].date() for row in rows if row[4] is not None}
+        days = set()  # whole days to recount: those whose events a link re-attributed
         if rows:
             frames["batch"] = _register(cur, "batch", rows, FACT_COLUMNS)
             cur.execute(named_sql.load("projection_insert_events"))
+            named_sql.run_script(cur, "projection_refresh_groups")
         if links:
             frames["links"] = _register(cur, "links", list(links), LINK_COLUMNS)
             cur.execute(named_sql.load("projection_link_registrations"))
