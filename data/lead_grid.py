@@ -41,12 +41,10 @@ class LeadQuery:
     window: GridWindow = field(default_factory=lambda: GridWindow(sort=(("registered_at", True),)))
 
 
-def _conditions(session: Session, q: LeadQuery, page: bool = False) -> list:
-    """`page`: for one page of the rows in order, not a count or an export (data/lead_search.py)."""
+def _conditions(session: Session, q: LeadQuery) -> list:
     found = []
     if q.search:
-        found.append(lead_text_contains(session, q.search, (Lead.company, Lead.contact_name, Lead.email, Lead.city),
-                                        walked_in_order=page))
+        found.append(lead_text_contains(session, q.search, (Lead.company, Lead.contact_name, Lead.email, Lead.city)))
     if q.status:
         found.append(Lead.status == q.status)
     if q.business_type:
@@ -82,8 +80,7 @@ class SqlAlchemyLeadGrid:
         """(lead, owner's display name) of the window, and how many leads match in all. The window's ids
         are sorted first on their own (narrow rows sort about three times faster), then joined."""
         where, order = _conditions(self.session, q), self._order(q)
-        window = self._owned(scoped_to(select(Lead.id), q.scope), q).where(*_conditions(self.session, q, page=True))
-        window = window.order_by(*order)
+        window = self._owned(scoped_to(select(Lead.id), q.scope), q).where(*where).order_by(*order)
         window = window.offset(q.window.offset).limit(q.window.limit).subquery()
         total = scoped_to(select(func.count()).select_from(Lead), q.scope).where(*where).correlate(None).scalar_subquery()
         stmt = (select(Lead, _OWNER.display_name, total).join(window, window.c.id == Lead.id)

@@ -17,15 +17,11 @@ _INDEXED = {"company", "contact_name", "email", "city"}
 _LEADS_SEARCH = table("leads_search", column("rowid"))
 
 
-def lead_text_contains(session: Session, term: str, columns: tuple, *, walked_in_order: bool = False) -> object:
-    """A condition on Lead: one of `columns` (Lead attributes) contains `term`, ignoring case.
-    `walked_in_order`: for one page in an indexed order, SQLite walks the leads in that order and checks
-    each against the matches (a page of 25 among 7,000 matches reads some 350 leads); otherwise (a count)
-    it looks each match up by id."""
+def lead_text_contains(session: Session, term: str, columns: tuple) -> object:
+    """A condition on Lead: one of `columns` (Lead attributes) contains `term`, ignoring case."""
     names = [c.key for c in columns]
     if session.get_bind().dialect.name != "sqlite" or len(term) < 3 or not set(names) <= _INDEXED:
         return or_(*(_contains(session, c, term) for c in columns))
     phrase = "{%s} : \"%s\"" % (" ".join(names), term.replace('"', '""'))
     matches = text("leads_search MATCH :phrase").bindparams(bindparam("phrase", phrase, unique=True))
-    looked_up = Lead.id + 0 if walked_in_order else Lead.id  # `+ 0`: not a rowid look-up, a check per lead
-    return looked_up.in_(select(_LEADS_SEARCH.c.rowid).where(matches))
+    return Lead.id.in_(select(_LEADS_SEARCH.c.rowid).where(matches))
