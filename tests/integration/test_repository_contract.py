@@ -13,6 +13,7 @@ from data.migrate import downgrade, upgrade
 from data.models import AuthSession, Base, EventRecord, Lead, Team, User
 from data.grid_filters import ColumnFilter, GridWindow
 from data.lead_grid import LeadQuery
+from data.repositories import new_lead
 from data.uow import SqlAlchemyUnitOfWork
 from domain.model import followup_state
 from domain.roles import Scope
@@ -141,6 +142,23 @@ class RepositoryContract:
             assert found("LIN") == ["l0@x.example", "l1@x.example"] and found("köln") == [] and found("l2@") == []
             assert found("li") == ["l0@x.example", "l1@x.example"] and found("x") == ["l0@x.example", "l1@x.example"]
             assert tx.lead_grid.page(LeadQuery(scope=Scope(), search="Gasthaus 00"))[1] == 1
+
+    def test_a_search_matching_many_leads_pages_them_in_order_and_counts_them_all(self, uow):
+        nord, _s, anna, _b = self._team_and_users(uow)
+        with uow() as tx:  # more matches than SEARCH_WALKS_FROM: the page walks the leads in order
+            tx.leads.add_all([new_lead(company=f"Gasthaus {'Linde' if n % 3 else 'Eiche'} {n}", business_type="HOTEL",
+                                       owner_id=anna, team_id=nord, status="ACTIVE", score=n % 97,
+                                       registered_at=T0 + timedelta(minutes=n), updated_at=T0) for n in range(1600)])
+            tx.commit()
+        linden = [n for n in range(1600) if n % 3]
+        with uow(write=False) as tx:
+            for scope in (Scope(), Scope(team_id=nord, user_id=anna)):
+                newest = tx.lead_grid.page(LeadQuery(scope=scope, search="LINDE", window=GridWindow(50, 25)))
+                by_score = tx.lead_grid.page(LeadQuery(scope=scope, search="linde",
+                                                       window=GridWindow(0, 10, (("score", True), ("id", False)))))
+                assert newest[1] == by_score[1] == len(linden)
+                assert [r.company for r, _owner in newest[0]] == [f"Gasthaus Linde {n}" for n in sorted(linden, reverse=True)[50:75]]
+                assert [r.score for r, _owner in by_score[0]] == sorted((n % 97 for n in linden), reverse=True)[:10]
 
     def test_lead_pages_keep_to_a_drill_downs_leads_and_filter_and_sort_by_any_grid_column(self, uow):
         nord, sued, anna, ben = self._team_and_users(uow)
