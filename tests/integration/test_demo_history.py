@@ -120,3 +120,20 @@ def test_relaying_the_history_again_converts_nobody_and_sends_no_mail(demo_app):
         assert _count(s, EmailMessage) == 0
         assert _count(s, ConversionDecision) == 0
     assert replies > 0 and after == before
+
+
+def test_a_demo_history_longer_than_the_wait_is_logged_while_the_app_serves(tmp_path, monkeypatch):
+    import app as cockpit
+
+    monkeypatch.setattr(cockpit, "DEMO_HISTORY_WAIT_S", 0.0)  # as with 100,000 leads: serve before it is done
+    server = cockpit.create_app(make_settings(tmp_path, demo_leads=400, demo_simulator=False))
+    try:
+        history = server.extensions["demo_history"]
+        assert server.test_client().get("/healthz").status_code == 200
+        assert history.wait(60) and history.written > 0
+        with _session(server) as s:
+            logged, expected = logged_history(s), expected_history(s)
+            assert {t: logged[t] for t in expected} == expected  # every seeded fact once
+            assert sum(logged.values()) == history.written
+    finally:
+        shutdown(server)
