@@ -57,7 +57,7 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
         if rows:
             frames["batch"] = _register(cur, "batch", rows, FACT_COLUMNS)
             cur.execute(named_sql.load("projection_insert_events"))
-            named_sql.run_script(cur, "projection_refresh_groups")
+            named_sql.run_script(cur, "projection_refresh_groups", [sorted({row[0] for row in rows})])
         if links:
             frames["links"] = _register(cur, "links", list(links), LINK_COLUMNS)
             cur.execute(named_sql.load("projection_link_registrations"))

@@ -24,7 +24,8 @@ def statements(script: str) -> list[str]:
     return [s.strip() for s in re.split(r";[ \t]*$", body, flags=re.MULTILINE) if s.strip()]
 
 
-def run_script(cursor, name: str) -> None:
-    """Run every statement of data/sql/<name>.sql in order (the schema's CREATE ... IF NOT EXISTS)."""
+def run_script(cursor, name: str, params: list | None = None) -> None:
+    """Run every statement of data/sql/<name>.sql in order (the schema's CREATE ... IF NOT EXISTS), each
+    with the same bound `params`."""
     for statement in statements(load(name)):
-        cursor.execute(statement)
+        cursor.execute(statement, params)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import logging
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 from config import load_settings
@@ -40,6 +41,9 @@ from services.clock import Clock, utc_now
 
 MAX_LINGER_S = 0.05  # the most a wake-up waits: event-to-screen stays well under 100 ms of it
 ROLLUP_EVERY_BATCHES = 20  # a long catch-up refreshes the rollups of many batches at once (cheaper per lead)
+# The background passes refresh a batch's rollups this long after it: every replica applies each event
+# at once, and the next event's way to the screens must not queue behind the last one's rollups.
+ROLLUP_DELAY_S = 0.3
 QUIET_S = 0.25  # idle this long before a wake-up: nothing to gather, apply at once
 
 
@@ -59,13 +63,17 @@ def _aware(value: datetime) -> datetime:
 class AnalyticsProjection(Worker):
     def __init__(self, uow, warehouse, broadcaster: Broadcaster | None = None, clock: Clock = utc_now,
                  batch_size: int = 5000, gap_grace: timedelta = timedelta(seconds=5), poll_seconds: float = 1.0,
-                 linger_seconds: float = 0.02, snapshots: ReplicaSnapshots | None = None):
+                 linger_seconds: float = 0.02, snapshots: ReplicaSnapshots | None = None,
+                 rollup_delay_s: float = ROLLUP_DELAY_S):
         super().__init__("analytics-projection", poll_seconds=poll_seconds, linger_seconds=linger_seconds,
                          join_seconds=5.0)
         self.uow, self.warehouse, self.clock = uow, warehouse, clock
         self.broadcaster = broadcaster or Broadcaster()
         self.batch_size, self.gap_grace = batch_size, gap_grace
         self._apply_lock = threading.Lock()
+        self.rollup_delay_s = rollup_delay_s
+        self._rollups_due: float | None = None  # monotonic
+        self.applied = (0.0, 0.0)  # when the last pass that applied events ended (monotonic), how long it took
         self.snapshots = snapshots
         self.snapshot_writer = SnapshotWriter(uow, warehouse, snapshots, clock) if snapshots else None
         cur = warehouse.cursor()
@@ -78,6 +86,8 @@ class AnalyticsProjection(Worker):
         """Seed an empty replica from a snapshot (before serving: this process shows no numbers it would
         still have to replay), then tail the log and offer snapshots."""
         self.seed_from_snapshot()
+        with self._apply_lock:
+            self._refresh_rollups()  # what a stop left pending
         if self.snapshot_writer is not None and self.snapshots.interval_s:
             self.snapshot_writer.start()
         return super().start()
@@ -96,37 +106,62 @@ class AnalyticsProjection(Worker):
         return snapshot.position if snapshot else None
 
     def pass_once(self) -> bool:
-        self.catch_up()
-        return False  # catch_up reads until the log is exhausted
+        with self._apply_lock:
+            self._apply_all()
+            if self._rollups_due is not None and time.monotonic() >= self._rollups_due:
+                self._refresh_rollups()
+        return False  # _apply_all reads until the log is exhausted
+
+    @property
+    def rollups_pending(self) -> bool:
+        """Applied facts whose rollups (funnel, cohorts, ROI) are not refreshed yet: for `rollup_delay_s`."""
+        return self._rollups_due is not None
+
+    def idle_seconds(self) -> float:
+        if self._rollups_due is None:
+            return self.poll_seconds
+        return min(self.poll_seconds, max(0.0, self._rollups_due - time.monotonic()))
 
     def linger_after(self, took: float, waited: float) -> float:
         # The first event after a quiet spell goes to the screens at once. In a busy spell, waiting at
         # least as long as the last pass took gathers the burst into one batch and keeps the
-        # projection to half a core under load, leaving the rest to requests.
-        if waited >= QUIET_S:
+        # projection to half a core under load, leaving the rest to requests. Quiet and took count the
+        # passes that applied events: a pass that only refreshed rollups is no burst.
+        if time.monotonic() - self.applied[0] >= QUIET_S:
             return 0.0
-        return min(MAX_LINGER_S, max(self.linger_seconds, took))
+        return min(MAX_LINGER_S, max(self.linger_seconds, self.applied[1]))
 
     def closed(self) -> bool:
         return getattr(self.warehouse, "closed", False)
 
     def catch_up(self) -> int:
-        """Apply every committed event after the stored position; returns how many rows were read."""
-        total, batches = 0, 0
+        """Apply every committed event after the stored position and refresh the rollups; returns how
+        many rows were read."""
         with self._apply_lock:
-            while not self.stopping:
-                read, advanced = self._apply_next()
-                total, batches = total + read, batches + 1
-                if read < self.batch_size or not advanced:
-                    break
-                if batches % ROLLUP_EVERY_BATCHES == 0:
-                    self._refresh_rollups()
+            total = self._apply_all()
             self._refresh_rollups()
         return total
 
+    def _apply_all(self) -> int:
+        """Apply batches until the log is exhausted; their rollups fall due `rollup_delay_s` after the first."""
+        total, batches, started = 0, 0, time.monotonic()
+        while not self.stopping:
+            read, advanced = self._apply_next()
+            total, batches = total + read, batches + 1
+            if read and self._rollups_due is None:
+                self._rollups_due = time.monotonic() + self.rollup_delay_s
+            if read < self.batch_size or not advanced:
+                break
+            if batches % ROLLUP_EVERY_BATCHES == 0:
+                self._refresh_rollups()
+        if total:
+            self.applied = (time.monotonic(), time.monotonic() - started)
+        return total
+
     def _refresh_rollups(self) -> None:
-        """The rollups of the leads the last batch touched, after its numbers went to the screens; then
-        the shared read snapshots are stale (the version moves, no stream is woken)."""
+        """The rollups of the leads the applied batches touched, after their numbers went to the screens;
+        then the shared read snapshots are stale (the version moves, no stream is woken)."""
+        self._rollups_due = None
         cur = self.warehouse.cursor()
         try:
             refreshed = refresh_pending(cur)

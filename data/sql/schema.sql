@@ -105,6 +105,21 @@ CREATE TABLE IF NOT EXISTS send_rollup (
     orders           DOUBLE               -- order revenue of the lead in the 90 days from converted_at; NULL if none
 );
 
+-- A daily_counts group (a day and every dimension) as one number, so the projection's recount finds a
+-- batch's groups with one equality instead of ten IS NOT DISTINCT FROM (NULL hashes alike). Two groups
+-- sharing a hash are both recounted, which is still exact: the recount reads the events, not the key.
+CREATE OR REPLACE MACRO daily_group_key(day, type, user_id, team_id, business_type, step, template_id,
+                                        template_version, variant, label) AS
+    hash(day, type, user_id, team_id, business_type, step, template_id, template_version, variant, label);
+
+-- The groups the facts with these seqs fall in (projection_refresh_groups): read back from `events`
+-- after the batch's insert, typed; the seq range lets the scan skip every row group but the newest.
+CREATE OR REPLACE MACRO batch_groups(seqs) AS TABLE
+    SELECT DISTINCT day, daily_group_key(day, type, user_id, team_id, business_type, step, template_id,
+                                         template_version, variant, label) AS group_key
+    FROM events
+    WHERE seq BETWEEN list_min(seqs) AND list_max(seqs) AND list_contains(seqs, seq);
+
 -- The filters every analytics query shares: a row's team, owner and business type against the chosen
 -- ones (NULL = any). Used by the two table macros below.
 CREATE OR REPLACE MACRO in_filters(row_team, row_user, row_kind, team, member, kind) AS

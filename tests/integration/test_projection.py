@@ -21,7 +21,7 @@ from domain.roles import Actor, Role, Scope
 from pipelines.analytics_projection import AnalyticsProjection
 from services.cockpit_live import Window, cockpit_numbers
 from services.outbox import lead_subject, publish
-from tests.conftest import make_settings, shutdown
+from tests.conftest import make_settings, shutdown, wait_for
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
 T = "com.freshplan.{}.v1"
@@ -137,6 +137,30 @@ def test_a_missing_replica_file_is_rebuilt_on_start(world):
         while snapshot(fresh)[2] < snapshot(deps.warehouse)[2] and time.monotonic() < deadline:
             time.sleep(0.05)
         assert snapshot(fresh) == snapshot(deps.warehouse)
+    finally:
+        projection.stop()
+        fresh.close()
+
+
+def rollups(warehouse) -> list:
+    cur = warehouse.cursor()
+    try:
+        return cur.execute("SELECT * FROM lead_rollup ORDER BY lead_id").fetchall()
+    finally:
+        cur.close()
+
+
+def test_the_background_projection_refreshes_the_rollups_soon_after_the_facts_without_another_event(world):
+    """The rollups (funnel, ROI) follow the facts by `rollup_delay_s`, not by the next event or poll."""
+    deps, folder = world["deps"], world["folder"]
+    fresh = DuckDbWarehouse(folder / "deferred.duckdb")
+    projection = AnalyticsProjection(deps.uow, fresh, clock=lambda: NOW, poll_seconds=30, rollup_delay_s=0.3)
+    projection.start()
+    try:
+        assert wait_for(lambda: snapshot(fresh)[2] == snapshot(deps.warehouse)[2], timeout=10)
+        assert wait_for(lambda: rollups(fresh) == rollups(deps.warehouse), timeout=5), \
+            "the rollups waited for the next poll"
+        assert rollups(fresh), "the world has leads with events"
     finally:
         projection.stop()
         fresh.close()

@@ -179,6 +179,12 @@ def test_the_projection_applies_the_first_event_after_a_quiet_spell_at_once_and_
     from data.warehouse import DuckDbWarehouse
     from pipelines.analytics_projection import MAX_LINGER_S, QUIET_S, AnalyticsProjection
     projection = AnalyticsProjection(None, DuckDbWarehouse(":memory:"), linger_seconds=0.02)
-    assert projection.linger_after(took=0.01, waited=QUIET_S + 1) == 0.0
-    assert projection.linger_after(took=0.01, waited=0.01) == 0.02
-    assert projection.linger_after(took=0.2, waited=0.01) == MAX_LINGER_S
+    assert projection.linger_after(took=0.01, waited=0.01) == 0.0  # no events applied for long
+    projection.applied = (time.monotonic() - QUIET_S - 1, 0.2)
+    assert projection.linger_after(took=0.01, waited=0.01) == 0.0
+    # a pass that only refreshed rollups (took 0.5 s, ended just now) neither shortens the quiet nor
+    # lengthens the gathering: the passes that applied events decide
+    projection.applied = (time.monotonic(), 0.01)
+    assert projection.linger_after(took=0.5, waited=0.01) == 0.02
+    projection.applied = (time.monotonic(), 0.2)
+    assert projection.linger_after(took=0.01, waited=0.01) == MAX_LINGER_S
