@@ -2,7 +2,8 @@
 
 Environment: BENCH_LEADS (demo leads to seed, default 100000), BENCH_EVENTS (events the log is topped
 up to after the demo seed, default 1000000), BENCH_N (timed requests per measurement, default 200),
-BENCH_PIPELINE_EVENTS and BENCH_DATABASE_URL (the event pipeline's rows, see bench/pipeline.py).
+BENCH_PIPELINE_EVENTS and BENCH_DATABASE_URL (the event pipeline's rows, see bench/pipeline.py). A run at
+10,000,000 events or more writes its rows beside the default run's (bench/large.py).
 Any request that does not answer as expected stops the run with exit status 1 and writes no results.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bench.live_cockpit import live_cockpit_rows
 from bench.machine import machine_info
 from bench.pipeline import pipeline_rows
 from bench.replica_start import replica_start_rows
+from bench.large import LARGE_EVENTS, write as write_large_report
 from bench.report import write_report
 from bench.scenarios import build_scenarios, leads_throughput, measure
 from bench.server import (SALES, Served, bench_settings, busiest_lead, computed_reads, count_rows, start_app,
@@ -117,7 +119,8 @@ def main() -> int:
         say(f"bench FAILED, no results written: {exc}")
         return 1
     machine["load_end"] = machine_info()["load"]
-    json_path, md_path = write_report(HERE, timed, values, machine, data)
+    write = write_large_report if events >= LARGE_EVENTS else write_report  # a large run goes beside the default one
+    json_path, md_path = write(HERE, timed, values, machine, data)
     say(f"wrote {json_path} and {md_path}")
     print(md_path.read_text(encoding="utf-8"))
     return 0

@@ -87,7 +87,7 @@ def _timed_table(timed: Sequence[dict]) -> list[str]:
     return lines + ["", summary, ""]
 
 
-def _value_table(values: Sequence[dict]) -> list[str]:
+def value_table(values: Sequence[dict]) -> list[str]:
     lines = ["| Figure | Value | Unit |", "|---|---:|---|"]
     for r in values:
         value = f"{r['value']:,}" if isinstance(r["value"], int) else f"{r['value']:,.2f}"
@@ -98,19 +98,37 @@ def _value_table(values: Sequence[dict]) -> list[str]:
 def render_markdown(timed: Sequence[dict], values: Sequence[dict], machine: dict, data: dict) -> str:
     """results.md: machine and data size, the timed table with over-target rows marked, the figures, how to rerun."""
     lines = _header(machine, data) + ["## Latency", ""] + _timed_table(timed)
-    lines += ["## Figures", ""] + _value_table(values) + [REPRODUCE, ""]
+    lines += ["## Figures", ""] + value_table(values) + [REPRODUCE, ""]
     return "\n".join(lines)
 
 
 SCALE_START, SCALE_END = "<!-- scale-out start -->", "<!-- scale-out end -->"
+LARGE_START, LARGE_END = "<!-- large run start -->", "<!-- large run end -->"
+# Sections other runs write (bench/large.py, bench/scale.py), carried into every report in this order.
+CARRIED = (("large.md", LARGE_START, LARGE_END), ("scale.md", SCALE_START, SCALE_END))
+
+
+def block(section: str, start: str, end: str) -> str:
+    """A section as results.md holds it: between its markers, so the run that wrote it can replace it."""
+    return f"{start}\n{section.rstrip()}\n{end}"
 
 
 def scale_block(section: str) -> str:
     """The scale-out section (bench/scale.md, written by `make bench-scale`) as results.md holds it."""
-    return f"{SCALE_START}\n{section.rstrip()}\n{SCALE_END}"
+    return block(section, SCALE_START, SCALE_END)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def splice_block(results: str, section: str, start: str, end: str, profiles: str) -> str:
+    """results.md with the section between `start` and `end` replaced, or added before the profile notes."""
+    marked = block(section, start, end)
+    if start in results:
+        return results[:results.index(start)] + marked + results[results.index(end) + len(end):]
+    first = profiles.splitlines()[0] if profiles.strip() else None
+    at = results.find(first) if first else -1
+    return results.rstrip("\n") + "\n\n" + marked + "\n" if at < 0 else results[:at] + marked + "\n\n" + results[at:]
+
+
+def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
@@ -120,12 +138,13 @@ def write_report(folder: Path, timed: Sequence[dict], values: Sequence[dict], ma
                  data: dict) -> tuple[Path, Path]:
     """Write results.json and results.md into `folder`; returns their paths."""
     json_path, md_path = Path(folder) / "results.json", Path(folder) / "results.md"
-    _write_atomic(json_path, json.dumps(json_rows(timed, values), indent=2, ensure_ascii=False) + "\n")
+    write_atomic(json_path, json.dumps(json_rows(timed, values), indent=2, ensure_ascii=False) + "\n")
     # Profiles are written by people (py-spy, before and after a change): kept in their own file and
     # carried into every report, so a new run never drops them.
-    profiles, scale = Path(folder) / "profiles.md", Path(folder) / "scale.md"
+    profiles = Path(folder) / "profiles.md"
     notes = "\n" + profiles.read_text(encoding="utf-8") if profiles.exists() else ""
-    if scale.exists():  # the last `make bench-scale`, kept the same way
-        notes = "\n" + scale_block(scale.read_text(encoding="utf-8")) + "\n" + notes
-    _write_atomic(md_path, render_markdown(timed, values, machine, data) + notes)
+    for name, start, end in reversed(CARRIED):  # the last large run and `make bench-scale`, kept the same way
+        if (Path(folder) / name).exists():
+            notes = "\n" + block((Path(folder) / name).read_text(encoding="utf-8"), start, end) + "\n" + notes
+    write_atomic(md_path, render_markdown(timed, values, machine, data) + notes)
     return json_path, md_path

@@ -23,7 +23,7 @@ from bench.client import sign_in
 from bench.cluster import Cluster
 from bench.cpu_use import CpuPhase, CpuUse
 from bench.cluster_probes import CockpitStream, EventLoad, event_to_stream_ms, p95, post_batch, registration
-from bench.report import SCALE_END, SCALE_START, scale_block
+from bench.report import SCALE_END, SCALE_START, splice_block
 from bench.scenarios import callback_step, page_body
 
 HERE = Path(__file__).resolve().parent
@@ -199,12 +199,7 @@ def _curve(rows: list[dict]) -> str:
 
 def splice(results: str, section: str, profiles: str) -> str:
     """results.md with its scale-out section replaced by `section`, or added before the profile notes."""
-    block = scale_block(section)
-    if SCALE_START in results:
-        return results[:results.index(SCALE_START)] + block + results[results.index(SCALE_END) + len(SCALE_END):]
-    first = profiles.splitlines()[0] if profiles.strip() else None
-    at = results.find(first) if first else -1
-    return results.rstrip("\n") + "\n\n" + block + "\n" if at < 0 else results[:at] + block + "\n\n" + results[at:]
+    return splice_block(results, section, SCALE_START, SCALE_END, profiles)
 
 
 def main() -> int:

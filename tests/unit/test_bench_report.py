@@ -105,3 +105,26 @@ def test_the_scale_out_table_says_where_the_machines_cpu_went():
     text = render(rows, 5000, 400)
     assert "| 1 | 12.0 s | 10.9 | 52.5 ms | 1.97 (0.57, 0.30, 0.90) | 1630 | - |" in text
     assert "the machine was 1.97 of its" in text and "own clients 0.90, PostgreSQL 0.30" in text
+
+
+def test_a_large_run_goes_beside_the_default_run_with_its_callbacks_held_to_100_ms(tmp_path):
+    from bench.large import write
+    timed, values = _rows()
+    (tmp_path / "profiles.md").write_text("## Where the time went\n\nnotes\n", encoding="utf-8")
+    write_report(tmp_path, timed, values, MACHINE, DATA)
+    default_md = (tmp_path / "results.md").read_text(encoding="utf-8")
+    large = [dict(r, p95_ms=r["p95_ms"] * 2, events=10_000_000) for r in timed]
+    json_path, md_path = write(tmp_path, large, [value_row("events in the log", 10_000_000, "events")], MACHINE, DATA)
+    md = md_path.read_text(encoding="utf-8")
+    assert md.startswith(default_md[:default_md.index("## Where the time went")].rstrip()), "the default run stays"
+    assert json.loads((tmp_path / "results.json").read_text()) == json_rows(timed, values)
+    assert json.loads(json_path.read_text())[0]["events"] == 10_000_000
+    section = md[md.index("## At 10,000,000 events"):]
+    line = next(line for line in section.splitlines() if line.startswith("| leads table callback (admin, search) |"))
+    assert "| 800.0 |" in line and "| 400.0 |" in line and "OVER 100 ms" in line  # its p95 beside the default's
+    assert "1 of 1 callbacks over 100 ms" in md and md.endswith("notes\n")
+    again = write(tmp_path, large, [], MACHINE, DATA)[1].read_text(encoding="utf-8")
+    assert again.count("## At 10,000,000 events") == 1
+    assert "| 10,000,000 |" not in again, "a second large run replaces the first"
+    rerun = write_report(tmp_path, timed, values, MACHINE, DATA)[1].read_text(encoding="utf-8")
+    assert "## At 10,000,000 events" in rerun, "a later default run carries the large run's section"
