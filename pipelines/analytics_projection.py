@@ -112,10 +112,21 @@ class AnalyticsProjection(Worker):
                 self._refresh_rollups()
         return False  # _apply_all reads until the log is exhausted
 
-    @property
-    def rollups_pending(self) -> bool:
-        """Applied facts whose rollups (funnel, cohorts, ROI) are not refreshed yet: for `rollup_delay_s`."""
-        return self._rollups_due is not None
+    def settled(self) -> bool:
+        """Every committed event applied and its rollups (funnel, cohorts, ROI: `rollup_delay_s` behind the
+        facts) refreshed; False while a pass runs. For whoever must read numbers that no longer move."""
+        if not self._apply_lock.acquire(blocking=False):
+            return False
+        try:
+            cur = self.warehouse.cursor()
+            try:
+                position = read_position(cur)
+            finally:
+                cur.close()
+            with self.uow(write=False) as tx:
+                return self._rollups_due is None and not tx.event_feed.events_after(position, 1)
+        finally:
+            self._apply_lock.release()
 
     def idle_seconds(self) -> float:
         if self._rollups_due is None:
