@@ -83,7 +83,7 @@ class Cluster:
             deadline = time.monotonic() + timeout
             for replica in self.members:
                 wait_healthy(replica.url, deadline, replica)
-            wait_healthy(self.url, deadline)
+            wait_in_rotation(self.url, {f"replica{r.number}" for r in self.members}, deadline)
         except BaseException:
             self.stop()  # a cluster that did not come up leaves no replica behind
             raise
@@ -154,6 +154,21 @@ def wait_healthy(url: str, deadline: float, replica: Replica | None = None) -> N
             pass
         time.sleep(0.2)
     raise AssertionError(f"{url} did not become healthy" + (f": {replica.log()[-3000:]}" if replica else ""))
+
+
+def wait_in_rotation(url: str, names: set[str], deadline: float) -> None:
+    """Until the proxy has sent a request to each replica: a replica whose first checks failed (it was
+    still starting) is taken back after two good ones (haproxy.cfg `rise 2`), a moment after it serves."""
+    served: set[str] = set()
+    while time.monotonic() < deadline:
+        try:
+            served.add(requests.get(f"{url}/healthz", timeout=2).headers.get("X-Served-By", ""))
+        except requests.RequestException:
+            pass
+        if names <= served:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the proxy at {url} sent requests only to {sorted(served - {''})} of {sorted(names)}")
 
 
 def _last_line_time(log: str, needle: str) -> str:
