@@ -21,7 +21,7 @@ from typing import Iterator
 
 from sqlalchemy import func, insert, select
 
-from data.duckdb_replica import read_position
+from data.duckdb_replica import replica_position
 from data.models import EventRecord, Lead
 from domain.cloudevents import CloudEvent
 from domain.events import EVENT_TYPES, idempotency_key
@@ -118,19 +118,11 @@ def _chain(*sources: Iterator[dict]) -> Iterator[dict]:
 def catch_up(server) -> tuple[int, float]:
     """Let the app's projection apply every logged event; (events it applied meanwhile, seconds)."""
     deps, projection = server.extensions["cockpit"], server.extensions["analytics_projection"]
-    target, first = last_seq(deps.engine), _position(deps.warehouse)
+    target, first = last_seq(deps.engine), replica_position(deps.warehouse)
     start = time.perf_counter()
-    while _position(deps.warehouse) < target:
+    while replica_position(deps.warehouse) < target:
         if not projection.catch_up():  # 0: the background thread had the batch; look again shortly
             time.sleep(0.05)
         if time.perf_counter() - start > 1800:
             raise RuntimeError(f"the analytics projection is stuck below seq {target}")
     return target - first, time.perf_counter() - start
-
-
-def _position(warehouse) -> int:
-    cur = warehouse.cursor()
-    try:
-        return read_position(cur)
-    finally:
-        cur.close()

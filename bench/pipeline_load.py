@@ -24,7 +24,7 @@ from sqlalchemy import text
 
 from bench.client import TIMEOUT_S, BenchError, check, sign_in
 from bench.events_topup import last_seq
-from data.duckdb_replica import read_position
+from data.duckdb_replica import replica_position
 
 TYPE = "com.freshplan.lead.registered.v1"
 STRUCTURED, BATCHED = "application/cloudevents+json", "application/cloudevents-batch+json"
@@ -225,11 +225,7 @@ class Store:
         return dict(self._rows("SELECT email, id FROM leads WHERE email LIKE :p", p=f"%@{domain}"))
 
     def projected(self) -> bool:
-        cur = self.warehouse.cursor()
-        try:
-            return read_position(cur) >= last_seq(self.engine)
-        finally:
-            cur.close()
+        return replica_position(self.warehouse) >= last_seq(self.engine)
 
     def applied(self, domain: str | None = None, leads: int = 0) -> bool:
         """Nothing undelivered (checked first: everything was posted before), the leads at `domain`

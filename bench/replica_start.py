@@ -27,7 +27,7 @@ from bench.events_topup import event_count
 from bench.replica_log import cached_log, log_tail
 from bench.stats import value_row
 from data.db import make_engine, make_session_factory
-from data.duckdb_replica import read_position
+from data.duckdb_replica import read_position, replica_position
 from data.uow import SqlAlchemyUnitOfWork
 from data.warehouse import DuckDbWarehouse
 from pipelines.analytics_projection import AnalyticsProjection
@@ -84,8 +84,8 @@ def _seeded(source: AnalyticsProjection, run: Path, head: int) -> tuple[Analytic
         raise BenchError("the new replica did not load the snapshot (see the log for why)")
     loaded = time.perf_counter()
     projection.catch_up()
-    if _position(warehouse) < head:
-        raise BenchError(f"the new replica stopped at seq {_position(warehouse):,}, below the head {head:,}")
+    if replica_position(warehouse) < head:
+        raise BenchError(f"the new replica stopped at seq {replica_position(warehouse):,}, below the head {head:,}")
     return projection, loaded - start, time.perf_counter() - loaded
 
 
@@ -98,7 +98,7 @@ def _replay(uow, run: Path, head: int, seeded: AnalyticsProjection, budget_s: fl
     timer.start()
     try:
         projection.catch_up()
-        took, position = time.perf_counter() - start, _position(warehouse)
+        took, position = time.perf_counter() - start, replica_position(warehouse)
         if position >= head:
             _same(projection, seeded, "the replayed replica and the seeded one")
     finally:
@@ -128,14 +128,6 @@ def _checksums(warehouse: DuckDbWarehouse) -> tuple:
     cur = warehouse.cursor()
     try:
         return tuple(cur.execute(sql).fetchone() for sql in CHECKSUMS) + (read_position(cur),)
-    finally:
-        cur.close()
-
-
-def _position(warehouse: DuckDbWarehouse) -> int:
-    cur = warehouse.cursor()
-    try:
-        return read_position(cur)
     finally:
         cur.close()
 

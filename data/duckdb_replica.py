@@ -44,6 +44,15 @@ def read_position(cur: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
+def replica_position(warehouse) -> int:
+    """The replica's position on a cursor of its own (for readers outside an apply)."""
+    cur = warehouse.cursor()
+    try:
+        return read_position(cur)
+    finally:
+        cur.close()
+
+
 def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int, now: datetime,
                 links: list[tuple] = ()) -> None:
     """Append `rows` (FACT_COLUMNS order), link registrations to their leads (`links`, LINK_COLUMNS

@@ -30,7 +30,7 @@ from data.db import make_engine, make_session_factory
 from data.duckdb_feed import LoggedEvent
 from data.warehouse import DuckDbLimits
 from data.duckdb_replica import (apply_batch, ensure_schema, open_replica, read_position, refresh_pending,
-                                  reset)
+                                  replica_position, reset)
 from data.uow import SqlAlchemyUnitOfWork
 from domain.events import LEAD_CREATED
 from pipelines.analytics_facts import NO_LEAD, lead_id_of, link_row, safe_fact_row
@@ -73,7 +73,7 @@ class AnalyticsProjection(Worker):
         self._apply_lock = threading.Lock()
         self.rollup_delay_s = rollup_delay_s
         self._rollups_due: float | None = None  # monotonic
-        self.applied = (0.0, 0.0)  # when the last pass that applied events ended (monotonic), how long it took
+        self._applied_events = False  # by the background thread's last pass
         self.snapshots = snapshots
         self.snapshot_writer = SnapshotWriter(uow, warehouse, snapshots, clock) if snapshots else None
         cur = warehouse.cursor()
@@ -107,7 +107,7 @@ class AnalyticsProjection(Worker):
 
     def pass_once(self) -> bool:
         with self._apply_lock:
-            self._apply_all()
+            self._applied_events = self._apply_all() > 0
             if self._rollups_due is not None and time.monotonic() >= self._rollups_due:
                 self._refresh_rollups()
         return False  # _apply_all reads until the log is exhausted
@@ -118,11 +118,7 @@ class AnalyticsProjection(Worker):
         if not self._apply_lock.acquire(blocking=False):
             return False
         try:
-            cur = self.warehouse.cursor()
-            try:
-                position = read_position(cur)
-            finally:
-                cur.close()
+            position = replica_position(self.warehouse)
             with self.uow(write=False) as tx:
                 return self._rollups_due is None and not tx.event_feed.events_after(position, 1)
         finally:
@@ -133,14 +129,16 @@ class AnalyticsProjection(Worker):
             return self.poll_seconds
         return min(self.poll_seconds, max(0.0, self._rollups_due - time.monotonic()))
 
+    def did_work(self) -> bool:
+        return self._applied_events  # a pass that only refreshed rollups is no burst
+
     def linger_after(self, took: float, waited: float) -> float:
         # The first event after a quiet spell goes to the screens at once. In a busy spell, waiting at
         # least as long as the last pass took gathers the burst into one batch and keeps the
-        # projection to half a core under load, leaving the rest to requests. Quiet and took count the
-        # passes that applied events: a pass that only refreshed rollups is no burst.
-        if time.monotonic() - self.applied[0] >= QUIET_S:
+        # projection to half a core under load, leaving the rest to requests.
+        if waited >= QUIET_S:
             return 0.0
-        return min(MAX_LINGER_S, max(self.linger_seconds, self.applied[1]))
+        return min(MAX_LINGER_S, max(self.linger_seconds, took))
 
     def closed(self) -> bool:
         return getattr(self.warehouse, "closed", False)
@@ -155,7 +153,7 @@ class AnalyticsProjection(Worker):
 
     def _apply_all(self) -> int:
         """Apply batches until the log is exhausted; their rollups fall due `rollup_delay_s` after the first."""
-        total, batches, started = 0, 0, time.monotonic()
+        total, batches = 0, 0
         while not self.stopping:
             read, advanced = self._apply_next()
             total, batches = total + read, batches + 1
@@ -165,8 +163,6 @@ class AnalyticsProjection(Worker):
                 break
             if batches % ROLLUP_EVERY_BATCHES == 0:
                 self._refresh_rollups()
-        if total:
-            self.applied = (time.monotonic(), time.monotonic() - started)
         return total
 
     def _refresh_rollups(self) -> None:

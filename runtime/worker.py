@@ -31,7 +31,8 @@ class Commits(Protocol):
 
 
 class Worker:
-    """Subclasses implement `pass_once()`; they may refine `idle_seconds`, `linger_after` and `closed`.
+    """Subclasses implement `pass_once()`; they may refine `idle_seconds`, `linger_after`, `did_work`
+    and `closed`.
 
     `quiet_errors`: exceptions that are expected now and then (a lost connection): one warning line
     instead of a traceback."""
@@ -48,6 +49,7 @@ class Worker:
         self._wake, self._stop = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self._failures = 0
+        self._worked = (0.0, 0.0)  # when the last pass that did work ended (monotonic), how long it took
         self._log = logging.getLogger(type(self).__module__)  # lines appear under the worker's own module
 
     # -- what a subclass says --------------------------------------------------------------------
@@ -60,9 +62,14 @@ class Worker:
         return self.poll_seconds
 
     def linger_after(self, took: float, waited: float) -> float:
-        """How long to gather commits after a wake-up; `took`: the seconds the last pass took, `waited`:
-        the seconds the worker had been idle when the wake-up came."""
+        """How long to gather commits after a wake-up; `took`: the seconds the last pass that did work
+        took, `waited`: the seconds since it ended when the wake-up came."""
         return self.linger_seconds
+
+    def did_work(self) -> bool:
+        """Whether the pass just ended did the work a wake-up brings (False: a timed chore): only such
+        passes count for `linger_after`."""
+        return True
 
     def closed(self) -> bool:
         """True when what the passes need is gone (its store closed): a failed pass then ends the thread."""
@@ -109,7 +116,7 @@ class Worker:
     # -- the thread ------------------------------------------------------------------------------
     def _loop(self) -> None:
         if self.wait_first:
-            self._wait(self.idle_seconds(), 0.0)
+            self._wait(self.idle_seconds())
         while not self._stop.is_set():
             started = time.monotonic()
             try:
@@ -119,10 +126,17 @@ class Worker:
                 if self._stop.is_set() or self.closed():
                     return  # shutting down: the pass failed because its store went away
                 self._failures += 1
-                self._wait(self._failed(exc), time.monotonic() - started)
+                self._ended(started)
+                self._wait(self._failed(exc))
                 continue
+            self._ended(started)
             if not more:
-                self._wait(self.idle_seconds(), time.monotonic() - started)
+                self._wait(self.idle_seconds())
+
+    def _ended(self, started: float) -> None:
+        if self.did_work():
+            now = time.monotonic()
+            self._worked = (now, now - started)
 
     def _failed(self, exc: Exception) -> float:
         """Log the failure; returns the seconds to wait before the next pass."""
@@ -135,10 +149,10 @@ class Worker:
                                 self.thread_name, self._failures, delay)
         return delay
 
-    def _wait(self, seconds: float, took: float) -> None:
-        idle_since = time.monotonic()
+    def _wait(self, seconds: float) -> None:
         if self._wake.wait(seconds):
-            linger = self.linger_after(took, time.monotonic() - idle_since)
+            ended, took = self._worked
+            linger = self.linger_after(took, time.monotonic() - ended)
             if linger > 0:
                 self._stop.wait(linger)  # let a burst of commits gather into one pass
         self._wake.clear()

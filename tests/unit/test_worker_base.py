@@ -175,16 +175,34 @@ def test_linger_is_told_how_long_the_worker_was_idle(workers):
     assert 0.28 <= worker.waits[0] < 5
 
 
+def test_a_pass_that_did_no_work_neither_ends_the_quiet_nor_sets_how_long_to_gather(workers):
+    class Chores(Counting):
+        waits: list[tuple[float, float]] = []
+
+        def did_work(self):
+            return len(self.starts) == 1  # the first pass worked; later ones were timed chores
+
+        def linger_after(self, took, waited):
+            self.waits.append((took, waited))
+            return 0.0
+
+    worker = workers(Chores(poll_seconds=30, pass_seconds=0.1))
+    assert passes(worker, 1)
+    time.sleep(0.3)
+    worker.wake()
+    assert passes(worker, 1)  # a chore
+    worker.wake()
+    assert passes(worker, 1)
+    (took1, waited1), (took2, waited2) = worker.waits
+    assert 0.09 <= took1 < 1 and took2 == took1, "took is the working pass's"
+    assert waited2 >= waited1 + 0.09, "the chore in between did not end the quiet"
+
+
 def test_the_projection_applies_the_first_event_after_a_quiet_spell_at_once_and_gathers_a_burst():
     from data.warehouse import DuckDbWarehouse
     from pipelines.analytics_projection import MAX_LINGER_S, QUIET_S, AnalyticsProjection
     projection = AnalyticsProjection(None, DuckDbWarehouse(":memory:"), linger_seconds=0.02)
-    assert projection.linger_after(took=0.01, waited=0.01) == 0.0  # no events applied for long
-    projection.applied = (time.monotonic() - QUIET_S - 1, 0.2)
-    assert projection.linger_after(took=0.01, waited=0.01) == 0.0
-    # a pass that only refreshed rollups (took 0.5 s, ended just now) neither shortens the quiet nor
-    # lengthens the gathering: the passes that applied events decide
-    projection.applied = (time.monotonic(), 0.01)
-    assert projection.linger_after(took=0.5, waited=0.01) == 0.02
-    projection.applied = (time.monotonic(), 0.2)
-    assert projection.linger_after(took=0.01, waited=0.01) == MAX_LINGER_S
+    assert projection.linger_after(took=0.2, waited=QUIET_S + 1) == 0.0  # no events applied for long
+    assert projection.linger_after(took=0.01, waited=0.01) == 0.02
+    assert projection.linger_after(took=0.2, waited=0.01) == MAX_LINGER_S
+    assert not projection.did_work(), "no pass applied events yet"
