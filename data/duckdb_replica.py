@@ -20,16 +20,21 @@ POSITION_NAME = "oltp_events"
 FACT_COLUMNS = ("seq", "event_id", "source", "type", "time", "lead_id", "user_id", "team_id", "business_type",
                 "step", "template_id", "template_version", "variant", "label", "customer_id", "revenue", "volume")
 LINK_COLUMNS = ("registered_source", "registered_id", "lead_id", "user_id", "team_id", "business_type")
-TABLES = ("events", "projection_position", "daily_counts", "lead_rollup", "send_rollup", "rollup_pending")
+TABLES = ("events", "projection_position", "daily_counts", "lead_rollup", "send_rollup", "rollup_pending",
+          "recent_events")
+RECENT_DEPTH = 50  # recent_events keeps each owner's newest this many (the 50 in its SQL files)
 
 
 def ensure_schema(cur: duckdb.DuckDBPyConnection) -> None:
-    """The tables and macros; a replica written before the rollups existed gets them filled once."""
+    """The tables and macros; a replica written before the rollups or the feed's table existed gets them
+    filled once."""
     named_sql.run_script(cur, "schema")
     if cur.execute("SELECT NOT EXISTS (FROM lead_rollup) AND EXISTS (FROM events WHERE lead_id IS NOT NULL)").fetchone()[0]:
         cur.begin()
         refresh_all_leads(cur)
         cur.commit()
+    if cur.execute("SELECT NOT EXISTS (FROM recent_events) AND EXISTS (FROM events WHERE lead_id IS NOT NULL)").fetchone()[0]:
+        named_sql.run_script(cur, "projection_rebuild_recent")  # a replica written before the feed's table
 
 
 def reset(cur: duckdb.DuckDBPyConnection) -> None:
@@ -57,24 +62,21 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
                 links: list[tuple] = ()) -> None:
     """Append `rows` (FACT_COLUMNS order), link registrations to their leads (`links`, LINK_COLUMNS
     order), refresh the aggregates of the groups touched (of whole days where a link re-attributed
-    events), mark the leads touched for a rollup refresh, store
-    `position`: one transaction. The link statements run only for a batch that links."""
+    events), take the new and linked facts into the feed's table, mark the leads touched for a rollup
+    refresh, store `position`: one transaction. The link statements run only for a batch that links."""
     frames = {}
     cur.begin()
     try:
-        days = set()  # whole days to recount: those whose events a link re-attributed
+        seqs = sorted({row[0] for row in rows})
         if rows:
             frames["batch"] = _register(cur, "batch", rows, FACT_COLUMNS)
             cur.execute(named_sql.load("projection_insert_events"))
-            named_sql.run_script(cur, "projection_refresh_groups", [sorted({row[0] for row in rows})])
+            named_sql.run_script(cur, "projection_refresh_groups", [seqs])
         if links:
             frames["links"] = _register(cur, "links", list(links), LINK_COLUMNS)
-            cur.execute(named_sql.load("projection_link_registrations"))
-            days |= {day for (day,) in cur.execute(named_sql.load("projection_linked_days")).fetchall()}
-        if days:
-            touched = sorted(days)
-            cur.execute(named_sql.load("projection_delete_days"), [touched])
-            cur.execute(named_sql.load("projection_insert_days"), [touched])
+            seqs = sorted(set(seqs) | _link(cur))
+        if seqs:
+            named_sql.run_script(cur, "projection_refresh_recent", [seqs])
         pending = {row[5] for row in rows if row[5] is not None} | {link[2] for link in links}
         if pending:  # their rollups are refreshed next, off the path to the screens (refresh_pending)
             cur.execute("INSERT INTO rollup_pending SELECT unnest(CAST($1 AS BIGINT[]))", [sorted(pending)])
@@ -86,6 +88,18 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
     finally:
         for name in frames:
             cur.unregister(name)
+
+
+def _link(cur: duckdb.DuckDBPyConnection) -> set[int]:
+    """Link registrations to their leads (registered `links`) and recount the whole days of the linked
+    facts; returns their seqs (the feed takes them in with their new owner)."""
+    cur.execute(named_sql.load("projection_link_registrations"))
+    linked = cur.execute(named_sql.load("projection_linked_facts")).fetchall()
+    if linked:
+        days = sorted({day for day, _ in linked})
+        cur.execute(named_sql.load("projection_delete_days"), [days])
+        cur.execute(named_sql.load("projection_insert_days"), [days])
+    return {seq for _, seq in linked}
 
 
 def refresh_pending(cur: duckdb.DuckDBPyConnection) -> bool:
@@ -105,12 +119,13 @@ def refresh_pending(cur: duckdb.DuckDBPyConnection) -> bool:
 
 
 def refresh_all_leads(cur: duckdb.DuckDBPyConnection) -> None:
-    """The rollups rebuilt for every lead, in the caller's transaction (after a snapshot load, or a
+    """The rollups and the feed's table rebuilt for every lead, in the caller's transaction (after a snapshot load, or a
     replica written before they existed)."""
     cur.execute("DELETE FROM lead_rollup")
     cur.execute("DELETE FROM send_rollup")
     cur.execute("INSERT INTO rollup_pending SELECT DISTINCT lead_id FROM events WHERE lead_id IS NOT NULL")
     _refresh(cur)
+    named_sql.run_script(cur, "projection_rebuild_recent")
 
 
 def _refresh(cur: duckdb.DuckDBPyConnection) -> None:
