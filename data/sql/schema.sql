@@ -130,8 +130,10 @@ CREATE OR REPLACE MACRO daily_group_key(day, type, user_id, team_id, business_ty
 
 -- The groups the facts with these seqs fall in (projection_refresh_groups): read back from `events`
 -- after the batch's insert, typed; the seq range lets the scan skip every row group but the newest.
+-- Day and type come along as join keys: the recount's scan then filters on them before it hashes, so a
+-- reply's recount reads that day's replies, not the millions of other events a busy day may hold.
 CREATE OR REPLACE MACRO batch_groups(seqs) AS TABLE
-    SELECT DISTINCT day, daily_group_key(day, type, user_id, team_id, business_type, step, template_id,
+    SELECT DISTINCT day, type, daily_group_key(day, type, user_id, team_id, business_type, step, template_id,
                                          template_version, variant, label) AS group_key
     FROM events
     WHERE seq BETWEEN list_min(seqs) AND list_max(seqs) AND list_contains(seqs, seq);
