@@ -34,7 +34,9 @@ def ensure_schema(cur: duckdb.DuckDBPyConnection) -> None:
         refresh_all_leads(cur)
         cur.commit()
     if cur.execute("SELECT NOT EXISTS (FROM recent_events) AND EXISTS (FROM events WHERE lead_id IS NOT NULL)").fetchone()[0]:
-        named_sql.run_script(cur, "projection_rebuild_recent")  # a replica written before the feed's table
+        cur.begin()
+        named_sql.run_script(cur, "projection_rebuild_recent")
+        cur.commit()
 
 
 def reset(cur: duckdb.DuckDBPyConnection) -> None:
@@ -119,8 +121,8 @@ def refresh_pending(cur: duckdb.DuckDBPyConnection) -> bool:
 
 
 def refresh_all_leads(cur: duckdb.DuckDBPyConnection) -> None:
-    """The rollups and the feed's table rebuilt for every lead, in the caller's transaction (after a snapshot load, or a
-    replica written before they existed)."""
+    """The rollups and the feed's table rebuilt for every lead, in the caller's transaction (after a
+    snapshot load, or a replica written before they existed)."""
     cur.execute("DELETE FROM lead_rollup")
     cur.execute("DELETE FROM send_rollup")
     cur.execute("INSERT INTO rollup_pending SELECT DISTINCT lead_id FROM events WHERE lead_id IS NOT NULL")

@@ -49,7 +49,8 @@ class Worker:
         self._wake, self._stop = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self._failures = 0
-        self._worked = (0.0, 0.0)  # when the last pass that did work ended (monotonic), how long it took
+        self._worked_until = 0.0  # when the last pass that did work ended (monotonic)
+        self._work_took = 0.0  # how long that pass took (s)
         self._log = logging.getLogger(type(self).__module__)  # lines appear under the worker's own module
 
     # -- what a subclass says --------------------------------------------------------------------
@@ -135,8 +136,8 @@ class Worker:
 
     def _ended(self, started: float) -> None:
         if self.did_work():
-            now = time.monotonic()
-            self._worked = (now, now - started)
+            self._worked_until = time.monotonic()
+            self._work_took = self._worked_until - started
 
     def _failed(self, exc: Exception) -> float:
         """Log the failure; returns the seconds to wait before the next pass."""
@@ -151,8 +152,7 @@ class Worker:
 
     def _wait(self, seconds: float) -> None:
         if self._wake.wait(seconds):
-            ended, took = self._worked
-            linger = self.linger_after(took, time.monotonic() - ended)
+            linger = self.linger_after(self._work_took, time.monotonic() - self._worked_until)
             if linger > 0:
                 self._stop.wait(linger)  # let a burst of commits gather into one pass
         self._wake.clear()
