@@ -24,7 +24,7 @@ from sqlalchemy import insert, select, text
 from bench.events_topup import event_count, last_seq, top_up
 from data import named_sql
 from data.db import make_engine, make_session_factory
-from data.duckdb_replica import POSITION_NAME
+from data.duckdb_replica import POSITION_NAME, refresh_all_leads
 from data.migrate import upgrade
 from data.models import EventRecord, Lead
 from data.uow import SqlAlchemyUnitOfWork
@@ -111,10 +111,12 @@ def _copy_over(folder: Path, events: int, say) -> None:
 
 
 def _recount(replica: duckdb.DuckDBPyConnection, position: int) -> None:
-    """The daily aggregates of every day again (projection_insert_days over all days), and the position."""
-    replica.execute("CREATE OR REPLACE TEMP TABLE touched_days AS SELECT DISTINCT day FROM events")
-    replica.execute(named_sql.load("projection_delete_days"))
-    replica.execute(named_sql.load("projection_insert_days"))
+    """The daily aggregates of every day again (projection_insert_days over all days), the rollups and the
+    feed's table rebuilt (the copies' leads and owners are their originals'), and the position."""
+    days = [day for (day,) in replica.execute("SELECT DISTINCT day FROM events").fetchall()]
+    replica.execute(named_sql.load("projection_delete_days"), [days])
+    replica.execute(named_sql.load("projection_insert_days"), [days])
+    refresh_all_leads(replica)
     replica.execute(named_sql.load("projection_save_position"), [POSITION_NAME, position, datetime.now()])
 
 
