@@ -63,9 +63,10 @@ def replica_position(warehouse) -> int:
 def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int, now: datetime,
                 links: list[tuple] = ()) -> None:
     """Append `rows` (FACT_COLUMNS order), link registrations to their leads (`links`, LINK_COLUMNS
-    order), refresh the aggregates of the groups touched (of whole days where a link re-attributed
-    events), take the new and linked facts into the feed's table, mark the leads touched for a rollup
-    refresh, store `position`: one transaction. The link statements run only for a batch that links."""
+    order), refresh the aggregates of the groups touched (and of the registrations of the days where a
+    link re-attributed some), take the new and linked facts into the feed's table, mark the leads
+    touched for a rollup refresh, store `position`: one transaction. The link statements run only for a
+    batch that links."""
     frames = {}
     cur.begin()
     try:
@@ -93,14 +94,12 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
 
 
 def _link(cur: duckdb.DuckDBPyConnection) -> set[int]:
-    """Link registrations to their leads (registered `links`) and recount the whole days of the linked
-    facts; returns their seqs (the feed takes them in with their new owner)."""
+    """Link registrations to their leads (registered `links`) and recount the registrations of their
+    days; returns their seqs (the feed takes them in with their new owner)."""
     cur.execute(named_sql.load("projection_link_registrations"))
     linked = cur.execute(named_sql.load("projection_linked_facts")).fetchall()
     if linked:
-        days = sorted({day for day, _ in linked})
-        cur.execute(named_sql.load("projection_delete_days"), [days])
-        cur.execute(named_sql.load("projection_insert_days"), [days])
+        named_sql.run_script(cur, "projection_recount_registrations", [sorted({day for day, _ in linked})])
     return {seq for _, seq in linked}
 
 

@@ -1,4 +1,4 @@
--- projection_insert_days: recompute the daily aggregates of the days the batch touches ($1, a DATE list),
+-- projection_insert_days: recompute the daily aggregates of the days $1 (a DATE list),
 -- straight from `events`, so daily_counts always equals a GROUP BY of events (idempotent).
 INSERT INTO daily_counts
 SELECT day, type, user_id, team_id, business_type, step, template_id, template_version, variant, label,
