@@ -100,12 +100,14 @@ def _link(cur: duckdb.DuckDBPyConnection) -> set[int]:
     linked = cur.execute(named_sql.load("projection_linked_facts")).fetchall()
     if linked:
         named_sql.run_script(cur, "projection_recount_registrations", [sorted({day for day, _ in linked})])
+        cur.execute("DELETE FROM recent_events WHERE list_contains(CAST($1 AS BIGINT[]), seq)",
+                    [sorted({seq for _, seq in linked})])  # taken in again with their new owner
     return {seq for _, seq in linked}
 
 
 def refresh_pending(cur: duckdb.DuckDBPyConnection) -> bool:
-    """Recompute the per-lead and per-send rollups of the leads the applied batches left pending, in one
-    transaction of its own; False when none was pending."""
+    """Recompute the per-lead and per-send rollups of the leads the applied batches left pending and trim
+    the feed's table, in one transaction of its own; False when none was pending."""
     cur.begin()
     try:
         if cur.execute("SELECT NOT EXISTS (FROM rollup_pending)").fetchone()[0]:
@@ -131,6 +133,7 @@ def refresh_all_leads(cur: duckdb.DuckDBPyConnection) -> None:
 
 def _refresh(cur: duckdb.DuckDBPyConnection) -> None:
     named_sql.run_script(cur, "projection_refresh_leads")
+    cur.execute(named_sql.load("projection_trim_recent"))
 
 
 def _register(cur: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], columns: tuple) -> pd.DataFrame:

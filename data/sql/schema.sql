@@ -76,8 +76,8 @@ CREATE TABLE IF NOT EXISTS lead_rollup (
 );
 
 -- The newest events of each lead owner (a team and owner pair) for the cockpit's feed (cockpit_recent):
--- at most 50 per owner, kept by the projection in the transaction that writes the facts
--- (projection_refresh_recent). The newest by time cannot be found by seq (a reply imported late sorts
+-- the newest 50 per owner and what arrived since the last trim, kept by the projection in the
+-- transaction that writes the facts (projection_refresh_recent, projection_trim_recent). The newest by time cannot be found by seq (a reply imported late sorts
 -- by its own time) nor by the zone maps of a fact table written out of time order, so without it the
 -- feed read every fact. Any scope's newest N (N <= 50) are among its owners' kept rows.
 CREATE TABLE IF NOT EXISTS recent_events (

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from data.duckdb_cockpit import DuckDbCockpit
-from data.duckdb_replica import RECENT_DEPTH, apply_batch, ensure_schema, refresh_all_leads
+from data.duckdb_replica import RECENT_DEPTH, apply_batch, ensure_schema, refresh_all_leads, refresh_pending
 from data.warehouse import DuckDbWarehouse
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=timezone.utc)
@@ -65,6 +65,8 @@ def test_the_feed_of_every_scope_equals_a_top_n_over_the_facts(facts, batch, rep
         apply_batch(cur, rows[i:i + batch], i + batch, NOW)
     apply_batch(cur, rows[-replay:] if replay else [], len(rows), NOW)  # re-read after a gap: nothing counts twice
     assert_feed_matches_the_facts(cur, cockpit)
+    refresh_pending(cur)
+    assert_feed_matches_the_facts(cur, cockpit)
     kept = cur.execute("SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM recent_events GROUP BY team_id, user_id)").fetchone()[0]
     assert kept <= RECENT_DEPTH
     refresh_all_leads(cur)  # as after a snapshot load
@@ -74,6 +76,7 @@ def test_the_feed_of_every_scope_equals_a_top_n_over_the_facts(facts, batch, rep
 def test_a_reply_imported_late_sorts_by_when_it_happened_and_old_ones_drop_out(replica):
     cur, cockpit = replica
     apply_batch(cur, [fact(seq, 100 + seq, 7, 0) for seq in range(1, RECENT_DEPTH + 11)], RECENT_DEPTH + 10, NOW)
+    assert refresh_pending(cur)  # trims the feed's table with the rollups
     assert cur.execute("SELECT count(*) FROM recent_events").fetchone()[0] == RECENT_DEPTH
     apply_batch(cur, [fact(100, 0, 7, 0, "followup.replied"), fact(101, 10_000, 7, 0, "followup.replied")], 101, NOW)
     newest = cockpit.recent(None, 1, 3)
