@@ -111,8 +111,8 @@ def _copy_over(folder: Path, events: int, say) -> None:
 
 
 def _recount(replica: duckdb.DuckDBPyConnection, position: int) -> None:
-    """The daily aggregates of every day again (projection_insert_days over all days), the rollups and the
-    feed's table rebuilt (the copies' leads and owners are their originals'), and the position."""
+    """The daily aggregates of every day again (projection_insert_days over all days), the rollups rebuilt
+    (the copies' leads are their originals'), and the position."""
     days = [day for (day,) in replica.execute("SELECT DISTINCT day FROM events").fetchall()]
     replica.execute(named_sql.load("projection_delete_days"), [days])
     replica.execute(named_sql.load("projection_insert_days"), [days])

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import date
 
 from data import named_sql
-from data.duckdb_replica import RECENT_DEPTH
 
 COUNT_NAMES = ("t3_sent", "t7_sent", "sent", "replies", "positive", "conversions")
 
@@ -36,8 +35,5 @@ class DuckDbCockpit:
         return {row[0]: _counts(row[1:]) for row in self._fetch("cockpit_members", [first, last, team_id])}
 
     def recent(self, team_id: int | None, user_id: int | None, limit: int) -> list[dict]:
-        """The scope's newest `limit` events (at most RECENT_DEPTH: each owner's newest are kept)."""
-        if not 0 < limit <= RECENT_DEPTH:
-            raise ValueError(f"the feed keeps {RECENT_DEPTH} events per owner, not {limit}")
         keys = ("seq", "type", "time", "lead_id", "step", "label", "user_id")
         return [dict(zip(keys, row)) for row in self._fetch("cockpit_recent", [team_id, user_id, limit])]

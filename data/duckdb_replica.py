@@ -20,22 +20,15 @@ POSITION_NAME = "oltp_events"
 FACT_COLUMNS = ("seq", "event_id", "source", "type", "time", "lead_id", "user_id", "team_id", "business_type",
                 "step", "template_id", "template_version", "variant", "label", "customer_id", "revenue", "volume")
 LINK_COLUMNS = ("registered_source", "registered_id", "lead_id", "user_id", "team_id", "business_type")
-TABLES = ("events", "projection_position", "daily_counts", "lead_rollup", "send_rollup", "rollup_pending",
-          "recent_events")
-RECENT_DEPTH = 50  # recent_events keeps each owner's newest this many (the 50 in its SQL files)
+TABLES = ("events", "projection_position", "daily_counts", "lead_rollup", "send_rollup", "rollup_pending")
 
 
 def ensure_schema(cur: duckdb.DuckDBPyConnection) -> None:
-    """The tables and macros; a replica written before the rollups or the feed's table existed gets them
-    filled once."""
+    """The tables and macros; a replica written before the rollups existed gets them filled once."""
     named_sql.run_script(cur, "schema")
     if cur.execute("SELECT NOT EXISTS (FROM lead_rollup) AND EXISTS (FROM events WHERE lead_id IS NOT NULL)").fetchone()[0]:
         cur.begin()
         refresh_all_leads(cur)
-        cur.commit()
-    if cur.execute("SELECT NOT EXISTS (FROM recent_events) AND EXISTS (FROM events WHERE lead_id IS NOT NULL)").fetchone()[0]:
-        cur.begin()
-        named_sql.run_script(cur, "projection_rebuild_recent")
         cur.commit()
 
 
@@ -64,22 +57,18 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
                 links: list[tuple] = ()) -> None:
     """Append `rows` (FACT_COLUMNS order), link registrations to their leads (`links`, LINK_COLUMNS
     order), refresh the aggregates of the groups touched (and of the registrations of the days where a
-    link re-attributed some), take the new and linked facts into the feed's table, mark the leads
-    touched for a rollup refresh, store `position`: one transaction. The link statements run only for a
-    batch that links."""
+    link re-attributed some), mark the leads touched for a rollup refresh, store `position`: one
+    transaction. The link statements run only for a batch that links."""
     frames = {}
     cur.begin()
     try:
-        seqs = sorted({row[0] for row in rows})
         if rows:
             frames["batch"] = _register(cur, "batch", rows, FACT_COLUMNS)
             cur.execute(named_sql.load("projection_insert_events"))
-            named_sql.run_script(cur, "projection_refresh_groups", [seqs])
+            named_sql.run_script(cur, "projection_refresh_groups", [sorted({row[0] for row in rows})])
         if links:
             frames["links"] = _register(cur, "links", list(links), LINK_COLUMNS)
-            seqs = sorted(set(seqs) | _link(cur))
-        if seqs:
-            named_sql.run_script(cur, "projection_refresh_recent", [seqs])
+            _link(cur)
         pending = {row[5] for row in rows if row[5] is not None} | {link[2] for link in links}
         if pending:  # their rollups are refreshed next, off the path to the screens (refresh_pending)
             cur.execute("INSERT INTO rollup_pending SELECT unnest(CAST($1 AS BIGINT[]))", [sorted(pending)])
@@ -93,21 +82,17 @@ def apply_batch(cur: duckdb.DuckDBPyConnection, rows: list[tuple], position: int
             cur.unregister(name)
 
 
-def _link(cur: duckdb.DuckDBPyConnection) -> set[int]:
-    """Link registrations to their leads (registered `links`) and recount the registrations of their
-    days; returns their seqs (the feed takes them in with their new owner)."""
+def _link(cur: duckdb.DuckDBPyConnection) -> None:
+    """Link registrations to their leads (registered `links`) and recount the registrations of their days."""
     cur.execute(named_sql.load("projection_link_registrations"))
-    linked = cur.execute(named_sql.load("projection_linked_facts")).fetchall()
-    if linked:
-        named_sql.run_script(cur, "projection_recount_registrations", [sorted({day for day, _ in linked})])
-        cur.execute("DELETE FROM recent_events WHERE list_contains(CAST($1 AS BIGINT[]), seq)",
-                    [sorted({seq for _, seq in linked})])  # taken in again with their new owner
-    return {seq for _, seq in linked}
+    days = sorted(day for (day,) in cur.execute(named_sql.load("projection_linked_days")).fetchall())
+    if days:
+        named_sql.run_script(cur, "projection_recount_registrations", [days])
 
 
 def refresh_pending(cur: duckdb.DuckDBPyConnection) -> bool:
-    """Recompute the per-lead and per-send rollups of the leads the applied batches left pending and trim
-    the feed's table, in one transaction of its own; False when none was pending."""
+    """Recompute the per-lead and per-send rollups of the leads the applied batches left pending, in one
+    transaction of its own; False when none was pending."""
     cur.begin()
     try:
         if cur.execute("SELECT NOT EXISTS (FROM rollup_pending)").fetchone()[0]:
@@ -122,18 +107,16 @@ def refresh_pending(cur: duckdb.DuckDBPyConnection) -> bool:
 
 
 def refresh_all_leads(cur: duckdb.DuckDBPyConnection) -> None:
-    """The rollups and the feed's table rebuilt for every lead, in the caller's transaction (after a
-    snapshot load, or a replica written before they existed)."""
+    """The rollups rebuilt for every lead, in the caller's transaction (after a snapshot load, or a
+    replica written before they existed)."""
     cur.execute("DELETE FROM lead_rollup")
     cur.execute("DELETE FROM send_rollup")
     cur.execute("INSERT INTO rollup_pending SELECT DISTINCT lead_id FROM events WHERE lead_id IS NOT NULL")
     _refresh(cur)
-    named_sql.run_script(cur, "projection_rebuild_recent")
 
 
 def _refresh(cur: duckdb.DuckDBPyConnection) -> None:
     named_sql.run_script(cur, "projection_refresh_leads")
-    cur.execute(named_sql.load("projection_trim_recent"))
 
 
 def _register(cur: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], columns: tuple) -> pd.DataFrame:

@@ -75,22 +75,6 @@ CREATE TABLE IF NOT EXISTS lead_rollup (
     steps            VARCHAR[] NOT NULL   -- the steps of its followup.sent events
 );
 
--- The newest events of each lead owner (a team and owner pair) for the cockpit's feed (cockpit_recent):
--- the newest 50 per owner and what arrived since the last trim, kept by the projection in the
--- transaction that writes the facts (projection_refresh_recent, projection_trim_recent). The newest by time cannot be found by seq (a reply imported late sorts
--- by its own time) nor by the zone maps of a fact table written out of time order, so without it the
--- feed read every fact. Any scope's newest N (N <= 50) are among its owners' kept rows.
-CREATE TABLE IF NOT EXISTS recent_events (
-    seq              BIGINT NOT NULL,     -- events.seq (no key: a small table, rewritten by delete and insert)
-    type             VARCHAR NOT NULL,
-    time             TIMESTAMP NOT NULL,
-    lead_id          BIGINT NOT NULL,
-    step             VARCHAR,
-    label            VARCHAR,
-    user_id          INTEGER,
-    team_id          INTEGER
-);
-
 -- The leads whose rollups a batch made stale: written with the facts, cleared by the transaction that
 -- refreshes their rollups (projection_refresh_leads), so a crash between the two loses no refresh.
 CREATE TABLE IF NOT EXISTS rollup_pending (

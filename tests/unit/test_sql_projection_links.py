@@ -1,4 +1,4 @@
-"""projection_link_registrations and projection_linked_facts against an in-memory DuckDB: a registration
+"""projection_link_registrations and projection_linked_days against an in-memory DuckDB: a registration
 from another system, projected before its lead existed, gets its lead, owner, team and business type
 when the lead.created link arrives (in a later batch or the same one), and the daily counts follow."""
 from __future__ import annotations
