@@ -111,11 +111,10 @@ def _copy_over(folder: Path, events: int, say) -> None:
 
 
 def _recount(replica: duckdb.DuckDBPyConnection, position: int) -> None:
-    """The daily aggregates of every day again (projection_insert_days over all days), the rollups rebuilt
-    (the copies' leads are their originals'), and the position."""
+    """The daily aggregates of every day again (projection_recount_days over all days, every type), the
+    rollups rebuilt (the copies' leads are their originals'), and the position."""
     days = [day for (day,) in replica.execute("SELECT DISTINCT day FROM events").fetchall()]
-    replica.execute(named_sql.load("projection_delete_days"), [days])
-    replica.execute(named_sql.load("projection_insert_days"), [days])
+    named_sql.run_script(replica, "projection_recount_days", [days, None])
     refresh_all_leads(replica)
     replica.execute(named_sql.load("projection_save_position"), [POSITION_NAME, position, datetime.now()])
 

@@ -87,7 +87,7 @@ def _link(cur: duckdb.DuckDBPyConnection) -> None:
     cur.execute(named_sql.load("projection_link_registrations"))
     days = sorted(day for (day,) in cur.execute(named_sql.load("projection_linked_days")).fetchall())
     if days:
-        named_sql.run_script(cur, "projection_recount_registrations", [days])
+        named_sql.run_script(cur, "projection_recount_days", [days, "lead.registered"])
 
 
 def refresh_pending(cur: duckdb.DuckDBPyConnection) -> bool:
