@@ -112,11 +112,11 @@ def _copy_over(folder: Path, events: int, say) -> None:
 
 def _recount(replica: duckdb.DuckDBPyConnection, position: int) -> None:
     """The daily aggregates of every day again (projection_recount_days over all days, every type), the
-    rollups rebuilt (the copies' leads are their originals'), and the position."""
+    position, and the rollups and feed rebuilt up to it (the copies' leads are their originals')."""
     days = [day for (day,) in replica.execute("SELECT DISTINCT day FROM events").fetchall()]
     named_sql.run_script(replica, "projection_recount_days", [days, None])
-    refresh_all_leads(replica)
     replica.execute(named_sql.load("projection_save_position"), [POSITION_NAME, position, datetime.now()])
+    refresh_all_leads(replica)
 
 
 def log_tail(engine, count: int, tag: str) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from data import named_sql
+from data.duckdb_replica import FEED_ROWS_KEPT
 
 COUNT_NAMES = ("t3_sent", "t7_sent", "sent", "replies", "positive", "conversions")
 
@@ -35,5 +36,8 @@ class DuckDbCockpit:
         return {row[0]: _counts(row[1:]) for row in self._fetch("cockpit_members", [first, last, team_id])}
 
     def recent(self, team_id: int | None, user_id: int | None, limit: int) -> list[dict]:
+        """The newest `limit` events of the scope (the replica keeps FEED_ROWS_KEPT per owner)."""
+        if not 0 < limit <= FEED_ROWS_KEPT:
+            raise ValueError(f"the feed holds at most {FEED_ROWS_KEPT} rows, not {limit}")
         keys = ("seq", "type", "time", "lead_id", "step", "label", "user_id")
         return [dict(zip(keys, row)) for row in self._fetch("cockpit_recent", [team_id, user_id, limit])]

@@ -17,16 +17,21 @@ from data import named_sql
 from data.warehouse import DuckDbLimits, DuckDbWarehouse
 
 POSITION_NAME = "oltp_events"
+FEED_MARK_NAME = "recent_feed"  # the seq up to which recent_events holds the feed's rows
+FEED_ROWS_KEPT = 50  # per (team, owner): the most rows the feed may ask for
 FACT_COLUMNS = ("seq", "event_id", "source", "type", "time", "lead_id", "user_id", "team_id", "business_type",
                 "step", "template_id", "template_version", "variant", "label", "customer_id", "revenue", "volume")
 LINK_COLUMNS = ("registered_source", "registered_id", "lead_id", "user_id", "team_id", "business_type")
-TABLES = ("events", "projection_position", "daily_counts", "lead_rollup", "send_rollup", "rollup_pending")
+TABLES = ("events", "projection_position", "daily_counts", "lead_rollup", "send_rollup", "rollup_pending",
+          "recent_events")
 
 
 def ensure_schema(cur: duckdb.DuckDBPyConnection) -> None:
-    """The tables and macros; a replica written before the rollups existed gets them filled once."""
+    """The tables and macros; a replica written before the rollups or the feed's rows existed gets them
+    filled once."""
     named_sql.run_script(cur, "schema")
-    if cur.execute("SELECT NOT EXISTS (FROM lead_rollup) AND EXISTS (FROM events WHERE lead_id IS NOT NULL)").fetchone()[0]:
+    if cur.execute("SELECT (NOT EXISTS (FROM lead_rollup) OR NOT EXISTS (FROM projection_position WHERE name = $1))"
+                   " AND EXISTS (FROM events WHERE lead_id IS NOT NULL)", [FEED_MARK_NAME]).fetchone()[0]:
         cur.begin()
         refresh_all_leads(cur)
         cur.commit()
@@ -39,8 +44,8 @@ def reset(cur: duckdb.DuckDBPyConnection) -> None:
     ensure_schema(cur)
 
 
-def read_position(cur: duckdb.DuckDBPyConnection) -> int:
-    row = cur.execute(named_sql.load("projection_position"), [POSITION_NAME]).fetchone()
+def read_position(cur: duckdb.DuckDBPyConnection, name: str = POSITION_NAME) -> int:
+    row = cur.execute(named_sql.load("projection_position"), [name]).fetchone()
     return int(row[0]) if row else 0
 
 
@@ -107,16 +112,25 @@ def refresh_pending(cur: duckdb.DuckDBPyConnection) -> bool:
 
 
 def refresh_all_leads(cur: duckdb.DuckDBPyConnection) -> None:
-    """The rollups rebuilt for every lead, in the caller's transaction (after a snapshot load, or a
-    replica written before they existed)."""
+    """The rollups and the feed's rows rebuilt for every lead, in the caller's transaction (after a
+    snapshot load, or a replica written before they existed), up to the stored position."""
     cur.execute("DELETE FROM lead_rollup")
     cur.execute("DELETE FROM send_rollup")
+    cur.execute("DELETE FROM recent_events")
+    cur.execute("DELETE FROM projection_position WHERE name = $1", [FEED_MARK_NAME])
     cur.execute("INSERT INTO rollup_pending SELECT DISTINCT lead_id FROM events WHERE lead_id IS NOT NULL")
     _refresh(cur)
 
 
 def _refresh(cur: duckdb.DuckDBPyConnection) -> None:
+    """The pending leads' rollups, then the feed's rows up to the position (the take-in reads the facts
+    of the pending leads the rollups' script left in `lead_events`)."""
     named_sql.run_script(cur, "projection_refresh_leads")
+    mark, position = read_position(cur, FEED_MARK_NAME), read_position(cur)
+    cur.execute(named_sql.load("projection_feed_take_in"), [mark, position, FEED_ROWS_KEPT])
+    cur.execute(named_sql.load("projection_feed_trim"), [FEED_ROWS_KEPT])
+    cur.execute(named_sql.load("projection_save_position"), [FEED_MARK_NAME, position, naive_utc(datetime.now(timezone.utc))])
+    cur.execute("DROP TABLE lead_events")
 
 
 def _register(cur: duckdb.DuckDBPyConnection, name: str, rows: list[tuple], columns: tuple) -> pd.DataFrame:

@@ -94,8 +94,8 @@ def _load(cur, snapshot: Snapshot, now: datetime) -> None:
         counts, expected = _counts(cur), tuple(snapshot.files[t].rows for t in TABLES)
         if counts != expected:
             raise SnapshotRefused(f"loaded {counts} rows where the manifest says {expected}")
-        refresh_all_leads(cur)  # derived from the events: rebuilt rather than shipped
         cur.execute(named_sql.load("projection_save_position"), [POSITION_NAME, snapshot.position, naive_utc(now)])
+        refresh_all_leads(cur)  # derived from the events (up to the position): rebuilt rather than shipped
         cur.commit()
     except duckdb.Error as exc:
         cur.rollback()

@@ -1,6 +1,7 @@
 -- projection_refresh_leads: recompute lead_rollup and send_rollup (schema.sql) for the leads waiting in
 -- rollup_pending and clear them, in the caller's transaction, so the rollups always equal these queries
--- over the facts (idempotent). The fact table is read once, into the temporary table `lead_events`.
+-- over the facts (idempotent). The fact table is read once, into the temporary table `lead_events`,
+-- which the feed's take-in reads next (projection_feed_take_in) and the caller then drops.
 -- Lists are sorted: replicas agree. The crediting rules are the analytics pages' own (README
 -- "Analytics": how the template numbers and ROI are computed).
 CREATE OR REPLACE TEMP TABLE lead_events AS
@@ -60,4 +61,3 @@ SELECT s.seq, s.lead_id, s.sent_at, s.step, s.template_id, s.template_version, s
        c.replied_at, coalesce(c.positive, false), c.converted_at, c.volume, o.orders
 FROM sends s LEFT JOIN credited c ON c.seq = s.seq LEFT JOIN orders o ON o.seq = s.seq;
 DELETE FROM rollup_pending;
-DROP TABLE lead_events;

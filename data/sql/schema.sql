@@ -81,6 +81,22 @@ CREATE TABLE IF NOT EXISTS rollup_pending (
     lead_id          BIGINT NOT NULL
 );
 
+-- The recent-activity feed's kept rows (cockpit_recent): the newest FEED_ROWS_KEPT facts that name a lead
+-- of each (team, owner), among the facts up to the 'recent_feed' mark in projection_position; the feed
+-- reads the facts above the mark from `events` (by seq, so the scan skips every row group but the
+-- newest). Taken in with the rollups, off the path to the screens (projection_feed_take_in), because a
+-- top-N over all facts reads every row group when facts arrive out of time order.
+CREATE TABLE IF NOT EXISTS recent_events (
+    seq              BIGINT NOT NULL,     -- as events.seq
+    type             VARCHAR NOT NULL,
+    time             TIMESTAMP NOT NULL,
+    lead_id          BIGINT NOT NULL,
+    user_id          INTEGER,
+    team_id          INTEGER,
+    step             VARCHAR,
+    label            VARCHAR
+);
+
 -- Per-send rollup: one row per followup.sent that names a lead, with what was credited to it ("last
 -- touch": the lead's events from the send until its next send; a reply that names its step goes to
 -- that step's sends). Recomputed with lead_rollup for every lead a batch touches.
