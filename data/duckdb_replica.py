@@ -27,11 +27,11 @@ TABLES = ("events", "projection_position", "daily_counts", "lead_rollup", "send_
 
 
 def ensure_schema(cur: duckdb.DuckDBPyConnection) -> None:
-    """The tables and macros; a replica written before the rollups or the feed's rows existed gets them
-    filled once."""
+    """The tables and macros; a replica written before the rollups existed gets them filled once. One
+    written before the feed's rows has no feed mark: its feed reads every fact until its next refresh
+    takes them in."""
     named_sql.run_script(cur, "schema")
-    if cur.execute("SELECT (NOT EXISTS (FROM lead_rollup) OR NOT EXISTS (FROM projection_position WHERE name = $1))"
-                   " AND EXISTS (FROM events WHERE lead_id IS NOT NULL)", [FEED_MARK_NAME]).fetchone()[0]:
+    if cur.execute("SELECT NOT EXISTS (FROM lead_rollup) AND EXISTS (FROM events WHERE lead_id IS NOT NULL)").fetchone()[0]:
         cur.begin()
         refresh_all_leads(cur)
         cur.commit()

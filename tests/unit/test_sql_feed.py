@@ -109,3 +109,20 @@ def test_a_rebuild_takes_the_feed_in_again_and_the_next_refresh_moves_its_mark()
     assert newest == [r[0] for r in sorted(sends, key=lambda r: (r[4], r[0]), reverse=True)[:8]]
     with pytest.raises(ValueError):
         cockpit.recent(None, 1, replica.FEED_ROWS_KEPT + 1)  # more than the replica keeps would be wrong
+
+
+def test_a_replica_written_before_the_feed_rows_shows_the_same_feed_and_takes_them_in_with_its_next_refresh():
+    warehouse = DuckDbWarehouse(":memory:")
+    cockpit, cur = DuckDbCockpit(warehouse), warehouse.cursor()
+    ensure_schema(cur)
+    sends = [(seq, f"e{seq}", "/cockpit", "followup.sent", datetime(2026, 11, 30, 9, 60 - seq), seq % 3 + 1, 1, 10,
+              "HOTEL", "T3", None, None, None, None, None, None, None) for seq in range(1, 60)]
+    apply_batch(cur, sends[:-1], 58, NOW)
+    refresh_pending(cur)
+    cur.execute("DELETE FROM recent_events; DELETE FROM projection_position WHERE name = 'recent_feed'")  # as before
+    newest = [r[0] for r in sorted(sends[:-1], key=lambda r: (r[4], r[0]), reverse=True)[:8]]
+    assert [r["seq"] for r in cockpit.recent(10, None, 8)] == newest == list(range(1, 9))
+    apply_batch(cur, sends[-1:], 59, NOW)
+    refresh_pending(cur)
+    assert cur.execute("SELECT count(*) FROM recent_events").fetchone() == (replica.FEED_ROWS_KEPT,)
+    assert [r["seq"] for r in cockpit.recent(10, None, 8)] == newest
