@@ -76,6 +76,11 @@ def _text(body: dict, key: str, where: str) -> str:
     return value
 
 
+def _optional_text(body: dict, key: str, where: str) -> str | None:
+    """A provider's message id: absent or null is no id, anything but a short string is refused."""
+    return None if body.get(key) is None else _text(body, key, where)
+
+
 # --- SES via SNS --------------------------------------------------------------------------------
 def _ses_recipients(message: dict) -> tuple[str, str, list]:
     """(kind, detail, recipients) of an SES notification; SES writes notificationType or eventType."""
@@ -102,7 +107,8 @@ def _ses_events(envelope: dict) -> list[ProviderEvent]:
     if not isinstance(message, dict):
         raise Malformed("body.Message is not a JSON object")
     kind, detail, recipients = _ses_recipients(message)
-    mail_id = (message.get("mail") or {}).get("messageId") if isinstance(message.get("mail"), dict) else None
+    mail = message.get("mail")
+    mail_id = _optional_text(mail, "messageId", "body.Message.mail") if isinstance(mail, dict) else None
     if kind == OTHER:
         return [ProviderEvent(message_id, OTHER, "", detail, mail_id)]
     if not recipients:
@@ -163,7 +169,7 @@ def _sendgrid_event(item, i: int) -> ProviderEvent:
         kind = BOUNCE
     email = _address(item.get("email"), f"body[{i}].email")
     detail = str(item.get("reason") or item.get("type") or name)[:500]
-    return ProviderEvent(event_id, kind, email, detail, item.get("sg_message_id"))
+    return ProviderEvent(event_id, kind, email, detail, _optional_text(item, "sg_message_id", f"body[{i}]"))
 
 
 @bp.post("/webhooks/sendgrid")

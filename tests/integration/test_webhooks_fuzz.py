@@ -93,6 +93,21 @@ def test_fuzz_sendgrid(served, body):
     assert_refused_whole_or_taken(served, post_json(served[0], "/webhooks/sendgrid", SENDGRID, body), before)
 
 
+@pytest.mark.parametrize("message_id", [[], {"a": 1}, 7, "", "m" * 600])
+def test_a_bounce_naming_a_message_id_that_is_not_a_short_string_is_refused_whole(served, message_id):
+    """Found by the fuzz test above: such an id reached the event's schema check and answered 500."""
+    before = stored(served[1])
+    item = {"event": "bounce", "sg_event_id": "sg-bad-id", "email": "bad-id@example.com", "sg_message_id": message_id}
+    r = post_json(served[0], "/webhooks/sendgrid", SENDGRID, [item])
+    assert r.status_code == 400 and "sg_message_id" in r.json()["detail"]
+    message = {"notificationType": "Bounce", "mail": {"messageId": message_id},
+               "bounce": {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "bad-id@example.com"}]}}
+    r = post_json(served[0], "/webhooks/ses", SES, {"Type": "Notification", "MessageId": "ses-bad-id",
+                                                    "Message": json.dumps(message)})
+    assert r.status_code == 400 and "messageId" in r.json()["detail"]
+    assert stored(served[1]) == before
+
+
 DATES = st.sampled_from(["Fri, 31 Dec 9999 23:59:59 -1400", "Mon, 01 Jan 0001 00:00:00 +1400", "Thu, 01 Jan 1970 00:00:00 +0100",
                          "Sat, 01 Jan 2200 00:00:01 +0000", "not a date", ""]) | st.text(max_size=40)
 
