@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from data import named_sql
-from data.duckdb_replica import FEED_ROWS_KEPT
+from data.duckdb_replica import FEED_MARK_NAME, FEED_ROWS_KEPT
 
 COUNT_NAMES = ("t3_sent", "t7_sent", "sent", "replies", "positive", "conversions")
 
@@ -40,4 +40,4 @@ class DuckDbCockpit:
         if not 0 < limit <= FEED_ROWS_KEPT:
             raise ValueError(f"the feed holds at most {FEED_ROWS_KEPT} rows, not {limit}")
         keys = ("seq", "type", "time", "lead_id", "step", "label", "user_id")
-        return [dict(zip(keys, row)) for row in self._fetch("cockpit_recent", [team_id, user_id, limit])]
+        return [dict(zip(keys, row)) for row in self._fetch("cockpit_recent", [team_id, user_id, limit, FEED_MARK_NAME])]
